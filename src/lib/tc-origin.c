@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Origin keyfile model. */
+#include "config.h"
+
+#include "tc-origin.h"
+#include "tc-util.h"
+
+void
+tc_origin_free (TcOrigin *origin)
+{
+  if (!origin)
+    return;
+  g_free (origin->remote);
+  g_free (origin->ref);
+  g_free (origin->override_commit);
+  g_clear_pointer (&origin->keyfile, g_key_file_unref);
+  g_free (origin);
+}
+
+static GKeyFile *
+keyfile_copy (GKeyFile *keyfile)
+{
+  g_autoptr(GKeyFile) copy = g_key_file_new ();
+  gsize len = 0;
+  g_autofree char *data = g_key_file_to_data (keyfile, &len, NULL);
+  if (!g_key_file_load_from_data (copy, data, len, G_KEY_FILE_KEEP_COMMENTS, NULL))
+    g_assert_not_reached ();
+  return g_steal_pointer (&copy);
+}
+
+TcOrigin *
+tc_origin_new_from_keyfile (GKeyFile *keyfile, const char *name, GError **error)
+{
+  g_autoptr(TcOrigin) origin = g_new0 (TcOrigin, 1);
+  origin->keyfile = keyfile_copy (keyfile);
+
+  g_autofree char *refspec = g_key_file_get_string (keyfile, "origin", "refspec", NULL);
+  if (!refspec)
+    refspec = g_key_file_get_string (keyfile, "origin", "baserefspec", NULL);
+  if (!refspec)
+    {
+      g_autofree char *unconfigured
+          = g_key_file_get_string (keyfile, "origin", "unconfigured-state", NULL);
+      if (unconfigured)
+        return (tc_throw (error, "origin %s: %s", name, unconfigured), NULL);
+      tc_throw (error, "malformed origin %s: no [origin] refspec", name);
+      return NULL;
+    }
+  g_autoptr(GError) local_error = NULL;
+  if (!tc_parse_refspec (refspec, &origin->remote, &origin->ref, &local_error))
+    {
+      tc_throw (error, "malformed origin %s: %s", name, local_error->message);
+      return NULL;
+    }
+  origin->override_commit = g_key_file_get_string (keyfile, "origin", "override-commit", NULL);
+  if (origin->override_commit && !ostree_validate_checksum_string (origin->override_commit, NULL))
+    {
+      tc_throw (error, "malformed origin %s: override-commit \"%s\" is not a checksum", name,
+                origin->override_commit);
+      return NULL;
+    }
+  return g_steal_pointer (&origin);
+}
+
+TcOrigin *
+tc_origin_new_from_deployment (OstreeDeployment *deployment, GError **error)
+{
+  GKeyFile *keyfile = ostree_deployment_get_origin (deployment);
+  g_autofree char *name = g_strdup_printf ("of deployment %s.%d",
+                                           ostree_deployment_get_csum (deployment),
+                                           ostree_deployment_get_deployserial (deployment));
+  if (!keyfile)
+    return (tc_throw (error, "malformed origin %s: file missing or unreadable", name), NULL);
+  return tc_origin_new_from_keyfile (keyfile, name, error);
+}
+
+TcOrigin *
+tc_origin_new_from_refspec (const char *refspec, GError **error)
+{
+  g_autoptr(TcOrigin) origin = g_new0 (TcOrigin, 1);
+  origin->keyfile = g_key_file_new ();
+  if (!tc_origin_set_refspec (origin, refspec, error))
+    return NULL;
+  return g_steal_pointer (&origin);
+}
+
+char *
+tc_origin_get_refspec (TcOrigin *origin)
+{
+  if (origin->remote)
+    return g_strconcat (origin->remote, ":", origin->ref, NULL);
+  return g_strdup (origin->ref);
+}
+
+gboolean
+tc_origin_set_refspec (TcOrigin *origin, const char *refspec, GError **error)
+{
+  g_autofree char *remote = NULL;
+  g_autofree char *ref = NULL;
+  if (!tc_parse_refspec (refspec, &remote, &ref, error))
+    return FALSE;
+  g_free (origin->remote);
+  origin->remote = g_steal_pointer (&remote);
+  g_free (origin->ref);
+  origin->ref = g_steal_pointer (&ref);
+  g_clear_pointer (&origin->override_commit, g_free);
+  return TRUE;
+}
+
+void
+tc_origin_set_override_commit (TcOrigin *origin, const char *checksum)
+{
+  g_free (origin->override_commit);
+  origin->override_commit = g_strdup (checksum);
+}
+
+GKeyFile *
+tc_origin_to_keyfile (TcOrigin *origin)
+{
+  g_autoptr(GKeyFile) keyfile = keyfile_copy (origin->keyfile);
+  ostree_deployment_origin_remove_transient_state (keyfile);
+  g_autofree char *refspec = tc_origin_get_refspec (origin);
+  g_key_file_remove_key (keyfile, "origin", "baserefspec", NULL);
+  g_key_file_remove_key (keyfile, "origin", "unconfigured-state", NULL);
+  g_key_file_set_string (keyfile, "origin", "refspec", refspec);
+  if (origin->override_commit)
+    g_key_file_set_string (keyfile, "origin", "override-commit", origin->override_commit);
+  else
+    g_key_file_remove_key (keyfile, "origin", "override-commit", NULL);
+  return g_steal_pointer (&keyfile);
+}

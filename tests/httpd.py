@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Static HTTP server for the tests, on 127.0.0.1 only.
+
+Serves --dir on an ephemeral port and writes the port to --port-file. When --delay-file
+exists, each request first sleeps for the number of seconds it contains, so a test can make
+a pull slow on purpose (cancel, disconnect and busy tests).
+"""
+import argparse
+import functools
+import http.server
+import os
+import sys
+import time
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    delay_file = None
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("httpd: " + (fmt % args) + "\n")
+
+    def _maybe_delay(self):
+        if self.delay_file and os.path.exists(self.delay_file):
+            try:
+                with open(self.delay_file) as f:
+                    time.sleep(float(f.read().strip() or "0"))
+            except (OSError, ValueError):
+                pass
+
+    def do_GET(self):
+        self._maybe_delay()
+        super().do_GET()
+
+    def do_HEAD(self):
+        self._maybe_delay()
+        super().do_HEAD()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--delay-file")
+    args = ap.parse_args()
+    Handler.delay_file = args.delay_file
+    handler = functools.partial(Handler, directory=args.dir)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(tmp, args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
