@@ -164,10 +164,9 @@ mark_finished (TreectldTransaction *txn, gboolean success, const char *error_mes
     g_message ("transaction %s (%s) failed: %s", txn->title, txn->method, error_message);
   emit_finished (txn);
   treectld_daemon_transaction_finished (txn->daemon, txn);
-  if (txn->peers->len == 0 && txn->started)
-    close_transaction (txn);
-  else
-    txn->linger_timeout_id = g_timeout_add_seconds (LINGER_SECONDS, on_linger_timeout, txn);
+  /* Keep serving for a while: a client that connects (or reconnects) late gets Finished
+   * replayed when it calls Start. */
+  txn->linger_timeout_id = g_timeout_add_seconds (LINGER_SECONDS, on_linger_timeout, txn);
 }
 
 void
@@ -175,9 +174,8 @@ treectld_transaction_drop (TreectldTransaction *txn, const char *reason)
 {
   if (txn->finished)
     return;
-  g_autoptr(TreectldTransaction) hold = treectld_transaction_ref (txn);
+  /* The server lingers, so a client that connects late still learns why. */
   mark_finished (txn, FALSE, reason, NULL);
-  close_transaction (txn);
 }
 
 /* Output sink: every libtreectl progress call becomes a signal to the connected clients.
@@ -364,9 +362,8 @@ on_peer_closed (GDBusConnection *connection, gboolean remote_peer_vanished, GErr
                 gpointer user_data)
 {
   TreectldTransaction *txn = user_data;
+  g_signal_handlers_disconnect_by_data (connection, txn);
   g_ptr_array_remove (txn->peers, connection);
-  if (txn->finished && txn->peers->len == 0)
-    close_transaction (txn);
 }
 
 static gboolean
