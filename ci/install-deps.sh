@@ -11,7 +11,9 @@ packages=(
   zlib1g-dev libyaml-dev libjson-glib-dev libpolkit-gobject-1-dev libcurl4-openssl-dev
   # runtime and tests
   ostree dbus-daemon dbus-bin gnupg gpg-agent rpm createrepo-c python3 bubblewrap jq
-  e2fsprogs cpio attr
+  e2fsprogs cpio attr util-linux
+  # boot test: a deployment booted under QEMU with the stock ostree-prepare-root
+  qemu-system-x86 ostree-boot busybox-static linux-image-amd64 kmod
 )
 
 if [ "$(id -u)" != 0 ]; then
