@@ -70,7 +70,7 @@ test_malformed (void)
     { "[origin]\nrefspec=remote:\n", "empty ref" },
     { "[origin]\nrefspec=:ref\n", "empty remote name" },
     { "[origin]\nrefspec=r:ref\noverride-commit=nothex\n", "is not a checksum" },
-    { "[origin]\nrefspec=r:bad..ref\n", "invalid refspec" },
+    { "[origin]\nrefspec=r:bad ref\n", "invalid refspec" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
