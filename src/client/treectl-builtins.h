@@ -32,6 +32,10 @@ int treectl_builtin_rollback (int argc, char **argv, GCancellable *cancellable, 
 int treectl_builtin_cleanup (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_kargs (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_cancel (int argc, char **argv, GCancellable *cancellable, GError **error);
+int treectl_builtin_compose (int argc, char **argv, GCancellable *cancellable, GError **error);
+/* compose subcommands */
+int treectl_compose_tree (int argc, char **argv, GCancellable *cancellable, GError **error);
+int treectl_compose_import (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_init (int argc, char **argv, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

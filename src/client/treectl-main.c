@@ -31,6 +31,7 @@ static const TreectlCommand commands[] = {
   { "kargs", treectl_builtin_kargs, "Show or change kernel arguments" },
   { "cancel", treectl_builtin_cancel, "Cancel the running transaction" },
   { "init", treectl_builtin_init, "Turn an empty directory into a sysroot and deploy into it" },
+  { "compose", treectl_builtin_compose, "Build server commands (run in-process): compose tree" },
   { NULL },
 };
 
