@@ -109,12 +109,53 @@ tc() { treectl --sysroot "$SYSROOT" "$@"; }
 ostree_status() { ostree admin --sysroot="$SYSROOT" status; }
 sysroot_repo() { echo "$SYSROOT/ostree/repo"; }
 # deployment_count: number of deployments ostree itself lists.
-deployment_count() { ostree admin --sysroot="$SYSROOT" status | grep -c '^[* ] [^ ]* [0-9a-f]\{64\}\.[0-9]'; }
+deployment_count() { ostree admin --sysroot="$SYSROOT" status | grep -c -E '^[* ] +[^ ]+ [0-9a-f]{64}\.[0-9]+'; }
 # default_checksum: checksum of the first (default) deployment, per ostree.
 default_checksum() {
-  ostree admin --sysroot="$SYSROOT" status | awk '/^[* ] [^ ]+ [0-9a-f]{64}\.[0-9]/ {sub(/\..*/, "", $3); print $3; exit}'
+  ostree admin --sysroot="$SYSROOT" status | grep -m1 -oE '[0-9a-f]{64}\.[0-9]+$' | cut -d. -f1
 }
 # json_status: treectl status --json
 json_status() { tc status --json; }
 # newest BLS entry's options line
 bls_options() { grep -h '^options' "$SYSROOT"/boot/loader/entries/ostree-"${1:-2}"-*.conf; }
+
+# --- host test helpers ---
+# deployment_list: "CHECKSUM.SERIAL" of each deployment in boot order, per stock ostree.
+deployment_list() {
+  ostree admin --sysroot="$SYSROOT" status | grep -oE '^[* ] +[^ ]+ [0-9a-f]{64}\.[0-9]+' | grep -oE '[0-9a-f]{64}\.[0-9]+$'
+}
+# deploy_dir CHECKSUM.SERIAL: the deployment's root directory.
+deploy_dir() { echo "$SYSROOT/ostree/deploy/${OS_NAME:-$TEST_OS}/deploy/$1"; }
+# default_deploy_dir: root directory of the default (first) deployment.
+default_deploy_dir() { deploy_dir "$(deployment_list | sed -n 1p)"; }
+# origin_file CHECKSUM.SERIAL: the deployment's origin file.
+origin_file() { echo "$SYSROOT/ostree/deploy/${OS_NAME:-$TEST_OS}/deploy/$1.origin"; }
+# json_dep INDEX JQ-FIELD: one field of deployment INDEX from treectl status --json.
+json_dep() { tc status --json | jq -r ".deployments[$1].$2"; }
+# bls_default_entry: the BLS entry with the highest "version" (the default boot entry).
+bls_default_entry() {
+  local f best="" bestv=-1 v
+  for f in "$SYSROOT"/boot/loader/entries/ostree-*.conf; do
+    [ -e "$f" ] || continue
+    v=$(awk '$1 == "version" {print $2}' "$f")
+    if [ "$v" -gt "$bestv" ]; then bestv=$v; best=$f; fi
+  done
+  [ -n "$best" ] || fatal "no BLS entries in $SYSROOT/boot/loader/entries"
+  echo "$best"
+}
+# bls_entry_count: number of BLS entries.
+bls_entry_count() { ls "$SYSROOT"/boot/loader/entries/ostree-*.conf 2>/dev/null | wc -l; }
+# repo_content_objects REPO: paths (relative to REPO/objects) of its content objects, sorted.
+repo_content_objects() { (cd "$1/objects" && find . -name '*.file*' | sort); }
+# assert_dir_empty DIR: DIR exists and has no entries at all.
+assert_dir_empty() {
+  [ -d "$1" ] || fatal "missing directory $1"
+  if [ -n "$(ls -A "$1")" ]; then ls -A "$1" >&2; fatal "$1 is not empty"; fi
+}
+# bls_entry_target ENTRY: the deployment directory (canonical path) ENTRY's ostree= boots.
+bls_entry_target() {
+  local arg
+  arg=$(sed -n 's/^options.* ostree=\([^ ]*\).*/\1/p' "$1")
+  [ -n "$arg" ] || fatal "no ostree= argument in $1"
+  readlink -f "$SYSROOT$arg"
+}

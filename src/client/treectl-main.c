@@ -108,8 +108,15 @@ main (int argc, char **argv)
           print_usage (stdout);
           return EXIT_SUCCESS;
         }
-      else if (g_str_equal (a, "--sysroot") && i + 1 < argc)
-        treectl_opt_sysroot = g_strdup (argv[++i]);
+      else if (g_str_equal (a, "--sysroot"))
+        {
+          if (i + 1 >= argc)
+            {
+              g_printerr ("error: --sysroot needs a directory (--sysroot DIR)\n");
+              return EXIT_FAILURE;
+            }
+          treectl_opt_sysroot = g_strdup (argv[++i]);
+        }
       else if (g_str_has_prefix (a, "--sysroot="))
         treectl_opt_sysroot = g_strdup (a + strlen ("--sysroot="));
       else if (a[0] == '-')

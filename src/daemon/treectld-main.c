@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,6 +151,7 @@ quiet_log_handler (const char *domain, GLogLevelFlags level, const char *message
 int
 main (int argc, char **argv)
 {
+  setlocale (LC_ALL, "");
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = g_option_context_new ("- treectl host daemon");
   g_option_context_add_main_entries (context, option_entries, NULL);

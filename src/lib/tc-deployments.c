@@ -40,6 +40,9 @@ tc_rollback (OstreeSysroot *sysroot, const char *osname, GVariant **out_result,
       return FALSE;
     }
   tc_output_task_end ("done");
+  /* Old boot entries of the previous bootversion; nothing is pruned (both commits stay). */
+  if (!tc_sysroot_cleanup (sysroot, NULL, NULL, NULL, cancellable, error))
+    return FALSE;
   g_autoptr(GVariant) commit = NULL;
   g_autofree char *version = NULL;
   if (ostree_repo_load_commit (ostree_sysroot_repo (sysroot), ostree_deployment_get_csum (rollback),
@@ -131,17 +134,9 @@ tc_cleanup (OstreeSysroot *sysroot, const char *osname, TcCleanupFlags flags,
   /* Always finish with a cleanup so removed deployments free their space; "repo" also
    * reports what the prune freed. */
   tc_output_task_begin ("Cleaning up boot entries and pruning the repository");
-  if (!ostree_sysroot_prepare_cleanup (sysroot, cancellable, error))
-    {
-      tc_output_task_end ("failed");
-      g_string_free (msg, TRUE);
-      return FALSE;
-    }
-  OstreeRepoPruneOptions prune_opts = { .flags = OSTREE_REPO_PRUNE_FLAGS_REFS_ONLY };
-  gint n_total = 0, n_pruned = 0;
+  guint n_pruned = 0, n_total = 0;
   guint64 freed = 0;
-  if (!ostree_sysroot_cleanup_prune_repo (sysroot, &prune_opts, &n_total, &n_pruned, &freed,
-                                          cancellable, error))
+  if (!tc_sysroot_cleanup (sysroot, &n_pruned, &n_total, &freed, cancellable, error))
     {
       tc_output_task_end ("failed");
       g_string_free (msg, TRUE);
@@ -151,8 +146,8 @@ tc_cleanup (OstreeSysroot *sysroot, const char *osname, TcCleanupFlags flags,
   if (flags & TC_CLEANUP_REPO)
     {
       g_autofree char *freed_str = g_format_size (freed);
-      g_string_append_printf (msg, "%sPruned %d of %d objects, freed %s.",
-                              msg->len ? " " : "", n_pruned, n_total, freed_str);
+      g_string_append_printf (msg, "%sPruned %u of %u objects, freed %s.", msg->len ? " " : "",
+                              n_pruned, n_total, freed_str);
     }
   g_autofree char *text = g_string_free (msg, FALSE);
   *out_result = tc_result_new (n_removed > 0 || n_pruned > 0, NULL, NULL, text);

@@ -88,6 +88,8 @@ init_inner (const char *path, const TcInitOptions *opts, TcOrigin *origin, GVari
   if (!ostree_repo_remote_change (repo, NULL, OSTREE_REPO_REMOTE_CHANGE_ADD, origin->remote,
                                   opts->url, remote_opts_v, cancellable, error))
     return FALSE;
+  if (opts->gpg_key && g_bytes_get_size (opts->gpg_key) == 0)
+    return tc_throw (error, "the GPG key file is empty");
   if (opts->gpg_key)
     {
       g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (opts->gpg_key);

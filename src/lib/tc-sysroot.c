@@ -95,9 +95,43 @@ tc_sysroot_write_new_default (OstreeSysroot *sysroot, const char *osname,
       if (keep)
         g_ptr_array_add (new, g_object_ref (d));
     }
-  OstreeSysrootWriteDeploymentsOpts opts = { .do_postclean = TRUE };
+  /* libostree's own post-clean prints to stdout; clean up through tc_sysroot_cleanup(). */
+  OstreeSysrootWriteDeploymentsOpts opts = { .do_postclean = FALSE };
   if (!ostree_sysroot_write_deployments_with_options (sysroot, new, &opts, cancellable, error))
     return FALSE;
+  return tc_sysroot_cleanup (sysroot, NULL, NULL, NULL, cancellable, error);
+}
+
+gboolean
+tc_sysroot_cleanup (OstreeSysroot *sysroot, guint *out_n_pruned, guint *out_n_total,
+                    guint64 *out_freed, GCancellable *cancellable, GError **error)
+{
+  if (!ostree_sysroot_prepare_cleanup (sysroot, cancellable, error))
+    {
+      g_prefix_error (error, "cleaning up deployments: ");
+      return FALSE;
+    }
+  OstreeRepo *repo = ostree_sysroot_repo (sysroot);
+  /* Everything a ref reaches stays (deployed commits are added by libostree). */
+  g_autoptr(GHashTable) reachable = ostree_repo_traverse_new_reachable ();
+  if (!ostree_repo_traverse_reachable_refs (repo, 0, reachable, cancellable, error))
+    return FALSE;
+  OstreeRepoPruneOptions prune_opts = { .flags = OSTREE_REPO_PRUNE_FLAGS_REFS_ONLY,
+                                        .reachable = reachable };
+  gint n_total = 0, n_pruned = 0;
+  guint64 freed = 0;
+  if (!ostree_sysroot_cleanup_prune_repo (sysroot, &prune_opts, &n_total, &n_pruned, &freed,
+                                          cancellable, error))
+    {
+      g_prefix_error (error, "pruning the repository: ");
+      return FALSE;
+    }
+  if (out_n_pruned)
+    *out_n_pruned = n_pruned;
+  if (out_n_total)
+    *out_n_total = n_total;
+  if (out_freed)
+    *out_freed = freed;
   return TRUE;
 }
 

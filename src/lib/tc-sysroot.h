@@ -22,11 +22,16 @@ OstreeDeployment *tc_sysroot_get_rollback (OstreeSysroot *sysroot, const char *o
 
 /* Writes the deployment list that results from adding @new_deployment as the default for
  * @osname: it keeps the booted deployment, @merge_deployment (as rollback), pinned
- * deployments and other stateroots' deployments, then cleans up (which prunes the repo). */
+ * deployments and other stateroots' deployments, then runs tc_sysroot_cleanup(). */
 gboolean tc_sysroot_write_new_default (OstreeSysroot *sysroot, const char *osname,
                                        OstreeDeployment *new_deployment,
                                        OstreeDeployment *merge_deployment,
                                        GCancellable *cancellable, GError **error);
+
+/* Removes what no deployment uses any more (old deployment directories, boot files) and
+ * prunes repository objects no ref or deployment reaches. Quiet; reports counts. */
+gboolean tc_sysroot_cleanup (OstreeSysroot *sysroot, guint *out_n_pruned, guint *out_n_total,
+                             guint64 *out_freed, GCancellable *cancellable, GError **error);
 
 /* Deployments in boot order as aa{sv} (the D-Bus Deployments property). */
 GVariant *tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellable);
