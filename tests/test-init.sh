@@ -138,7 +138,7 @@ ok "init with a missing --gpg-key file fails"
 
 # A key file without any key in it.
 : > "$test_tmpdir/empty-key.asc"
-run_expect_fail "importing the GPG key" \
+run_expect_fail "the GPG key file is empty" \
   init_bad --os "$TEST_OS" --url "$good_url" --gpg-key "$test_tmpdir/empty-key.asc" "$TEST_REMOTE:$TEST_REF"
 assert_dir_empty "$d"
 ok "init with an empty --gpg-key file fails and empties the directory"
