@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * libsolv jobs and problem reporting. */
+#include "config.h"
+
+#include <string.h>
+
+#include <solv/pool.h>
+#include <solv/solver.h>
+#include <solv/bitmap.h>
+#include <solv/selection.h>
+#include <solv/transaction.h>
+
+#include "tc-depsolve.h"
+#include "tc-util.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Solver, solver_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Transaction, transaction_free)
+
+const char *
+tc_solvable_nevra (Pool *pool, Id p)
+{
+  return pool_solvid2str (pool, p);
+}
+
+/* Hides every solvable named in @excludes from the solver, as dnf's exclude does. */
+static void
+apply_excludes (Pool *pool, const char *const *excludes)
+{
+  if (!excludes || !excludes[0])
+    return;
+  if (!pool->considered)
+    {
+      pool->considered = solv_calloc (1, sizeof (Map));
+      map_init (pool->considered, pool->nsolvables);
+      map_setall (pool->considered);
+    }
+  Id p;
+  Solvable *s;
+  FOR_POOL_SOLVABLES (p)
+  {
+    s = pool->solvables + p;
+    if (pool->installed && s->repo == pool->installed)
+      continue;
+    const char *name = pool_id2str (pool, s->name);
+    for (const char *const *e = excludes; *e; e++)
+      if (g_str_equal (name, *e))
+        MAPCLR (pool->considered, p);
+  }
+}
+
+static char *
+describe_problems (Solver *solv)
+{
+  GString *out = g_string_new ("");
+  int n = solver_problem_count (solv);
+  for (Id problem = 1; problem <= n; problem++)
+    {
+      g_string_append_printf (out, "\n  problem %d: %s", problem, solver_problem2str (solv, problem));
+      /* The other rules of the problem tell the rest of the story. */
+      Queue rules;
+      queue_init (&rules);
+      solver_findallproblemrules (solv, problem, &rules);
+      for (int i = 0; i < rules.count; i++)
+        {
+          Id source, target, dep;
+          SolverRuleinfo type;
+          type = solver_ruleinfo (solv, rules.elements[i], &source, &target, &dep);
+          const char *text = solver_problemruleinfo2str (solv, type, source, target, dep);
+          if (text && !strstr (out->str, text))
+            g_string_append_printf (out, "\n    - %s", text);
+        }
+      queue_free (&rules);
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, GError **error)
+{
+  apply_excludes (pool, request->exclude_packages);
+  pool_addfileprovides (pool);
+  pool_createwhatprovides (pool);
+
+  Queue job;
+  queue_init (&job);
+  for (const char *const *spec = request->packages; spec && *spec; spec++)
+    {
+      Queue sel;
+      queue_init (&sel);
+      int flags = SELECTION_NAME | SELECTION_PROVIDES | SELECTION_GLOB | SELECTION_CANON
+                  | SELECTION_DOTARCH | SELECTION_REL;
+      selection_make (pool, &sel, *spec, flags);
+      if (sel.count == 0)
+        {
+          queue_free (&sel);
+          queue_free (&job);
+          gboolean excluded = FALSE;
+          for (const char *const *e = request->exclude_packages; e && *e; e++)
+            excluded = excluded || g_str_equal (*e, *spec);
+          if (excluded)
+            return tc_throw (error, "package \"%s\" is both requested and excluded", *spec);
+          return tc_throw (error, "package \"%s\" not found in the enabled repositories", *spec);
+        }
+      selection_add (pool, &sel, 0);
+      for (int i = 0; i < sel.count; i += 2)
+        queue_push2 (&job, SOLVER_INSTALL | sel.elements[i], sel.elements[i + 1]);
+      queue_free (&sel);
+    }
+
+  g_autoptr(Solver) solv = solver_create (pool);
+  solver_set_flag (solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !request->recommends);
+  /* A base (installed) package must never change as a side effect: layering and overrides
+   * name such changes explicitly. */
+  solver_set_flag (solv, SOLVER_FLAG_ALLOW_UNINSTALL, 0);
+  solver_set_flag (solv, SOLVER_FLAG_BEST_OBEY_POLICY, 1);
+  if (solver_solve (solv, &job) != 0)
+    {
+      g_autofree char *problems = describe_problems (solv);
+      queue_free (&job);
+      return tc_throw (error, "cannot resolve the requested packages:%s", problems);
+    }
+  queue_free (&job);
+
+  g_autoptr(Transaction) trans = solver_create_transaction (solv);
+  transaction_order (trans, 0);
+  queue_empty (out_installs);
+  for (int i = 0; i < trans->steps.count; i++)
+    {
+      Id p = trans->steps.elements[i];
+      Id type = transaction_type (trans, p, SOLVER_TRANSACTION_SHOW_ACTIVE);
+      if (type == SOLVER_TRANSACTION_INSTALL || type == SOLVER_TRANSACTION_MULTIINSTALL)
+        queue_push (out_installs, p);
+    }
+  return TRUE;
+}
