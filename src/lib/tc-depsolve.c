@@ -101,7 +101,6 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
             return tc_throw (error, "package \"%s\" is both requested and excluded", *spec);
           return tc_throw (error, "package \"%s\" not found in the enabled repositories", *spec);
         }
-      selection_add (pool, &sel, 0);
       for (int i = 0; i < sel.count; i += 2)
         queue_push2 (&job, SOLVER_INSTALL | sel.elements[i], sel.elements[i + 1]);
       queue_free (&sel);

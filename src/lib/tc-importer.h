@@ -14,6 +14,10 @@ typedef enum
   TC_IMPORT_FLAGS_REQUIRE_SIGNATURE = 1 << 0,
   /* Leave documentation files (RPMFILE_DOC) out, as treefile "documentation: false". */
   TC_IMPORT_FLAGS_NODOCS = 1 << 1,
+  /* Leave out entries outside the supported top-level directories (listed in the commit's
+   * "treectl.skipped-paths") instead of failing. For packages such as "filesystem" that own
+   * the root skeleton (/dev, /proc, /home, /srv ...), which the final tree builds itself. */
+  TC_IMPORT_FLAGS_SKIP_UNSUPPORTED = 1 << 2,
 } TcImportFlags;
 
 typedef struct
@@ -27,7 +31,28 @@ typedef struct
 /* Reads the RPM at @rpm_path, verifies its digests (and signature when required), and
  * writes its payload to @repo as a commit on ref tc_importer_ref_for_nevra(). Returns the
  * commit checksum. Must be called inside an ostree repo transaction when @in_transaction is
- * TRUE; otherwise it opens and commits its own. Errors name the package and path. */
+ * TRUE; otherwise it opens and commits its own. Errors name the package and path.
+ *
+ * The commit has no parent, subject "NAME-EVR.ARCH", the package's build time as timestamp
+ * (so importing the same file twice gives the same commit) and this metadata:
+ *   treectl.nevra            (sssss) name, epoch ("0" if none), version, release, arch
+ *   treectl.rpm.header       ay  the header as librpm read it (signature tags merged in, as
+ *                                an rpmdb stores it): headerImport() it to write the rpmdb
+ *   treectl.rpm.sha256       s   sha256 of the whole .rpm file
+ *   treectl.unpack-version   u   1
+ *   treectl.nodocs           b   whether documentation was left out
+ *   treectl.nonroot-files    a(sss) tree path (relative, e.g. "usr/bin/write"), user, group
+ *                                of each entry owned by anyone but root:root. Such entries are
+ *                                stored as 0:0 because the target's passwd does not exist yet;
+ *                                assembly chowns them.
+ *   treectl.nonroot-setid    a(su) tree path and full mode of the non-root regular files whose
+ *                                set-uid/set-gid bits were withheld (stored without them so
+ *                                no root-owned set-id file exists before the chown); assembly
+ *                                restores the mode after chown, which also drops file caps.
+ *   treectl.dropped-var-files as regular files under /var and /run that were left out
+ *   treectl.skipped-paths    as  entries left out under TC_IMPORT_FLAGS_SKIP_UNSUPPORTED
+ * The last four are present only when not empty. File capabilities are stored as the
+ * security.capability xattr of the file's content object. */
 gboolean tc_importer_import (OstreeRepo *repo, const char *rpm_path, const TcImportOptions *opts,
                              gboolean in_transaction, char **out_commit, char **out_ref,
                              GCancellable *cancellable, GError **error);
@@ -36,10 +61,19 @@ gboolean tc_importer_import (OstreeRepo *repo, const char *rpm_path, const TcImp
 char *tc_importer_ref_for_nevra (const char *name, const char *epoch, const char *version,
                                  const char *release, const char *arch);
 
-/* Translates a payload path (without leading "/") to where it lives in an ostree tree.
- * Returns NULL with an error for paths that are absolute after normalisation or contain
- * "..". *out_tmpfiles_line is set when the entry is replaced by a tmpfiles.d line (/var,
- * /run); the returned path is then NULL with no error. */
+/* Translates a payload path (without leading "/") to where it lives in an ostree tree
+ * (relative, normalised; "" for the root directory itself). Returns NULL with a
+ * G_IO_ERROR_INVALID_ARGUMENT error for paths that are absolute after normalisation or
+ * contain "..", and with G_IO_ERROR_NOT_SUPPORTED ("Unsupported path") for top-level
+ * directories a tree cannot hold. *out_tmpfiles_line is set when the entry is replaced by a
+ * tmpfiles.d line (directories and symlinks under /var and /run); the returned path is then
+ * NULL with no error. NULL with neither error nor line means the entry is left out: regular
+ * files under /var and /run, /var and /run themselves, and top-level bin, sbin, lib, lib64
+ * symlinks (the final tree has those as links into /usr).
+ *
+ * /opt: the final tree has /opt -> var/opt, so package content is stored under usr/lib/opt
+ * and each top-level entry opt/X also gets a line "L /var/opt/X - - - - /usr/lib/opt/X",
+ * which makes /opt/X reach it at runtime; for those both the path and the line are set. */
 char *tc_importer_translate_path (const char *path, gboolean is_dir, const char *user,
                                   const char *group, guint mode, const char *symlink_target,
                                   char **out_tmpfiles_line, GError **error);

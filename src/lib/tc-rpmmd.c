@@ -20,7 +20,7 @@
 #include "tc-util.h"
 
 /* Bump when what is stored in the solv cache changes. */
-#define SOLV_CACHE_VERSION "1"
+#define SOLV_CACHE_VERSION "2"
 
 void
 tc_repo_free (TcRepo *repo)

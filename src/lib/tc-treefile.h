@@ -32,10 +32,21 @@ gboolean tc_treefile_check_implemented (TcTreefile *treefile, GError **error);
  * relative to the file that names them; see tc_treefile_get_file_dir(). */
 const char *tc_treefile_get_dir (TcTreefile *treefile);
 
+/* Real directory of the treefile that @key's value came from (the first file to set it, in
+ * include order), or NULL when @key is not set. The paths of postprocess-script, add-files
+ * and check-passwd/check-groups files are already absolute in the flattened treefile. */
+const char *tc_treefile_get_file_dir (TcTreefile *treefile, const char *key);
+
+/* The variables that applied (including basearch and releasever). As in rpm-ostree they are
+ * not part of the flattened treefile: their values are already substituted. */
+JsonObject *tc_treefile_get_variables (TcTreefile *treefile);
+
 /* Convenience accessors on the flattened root. */
 const char *tc_treefile_get_string (TcTreefile *treefile, const char *key);
 gboolean tc_treefile_get_bool (TcTreefile *treefile, const char *key, gboolean default_value);
-/* A list of strings; for "packages"-like keys each element is also split on whitespace. */
+/* A list of strings (empty when unset); for "packages"-like keys each element is also split on
+ * whitespace: packages is split (and sorted) when loading, as rpm-ostree does, keeping
+ * single-quoted version queries like 'podman >= 4.1' whole; exclude-packages here. */
 char **tc_treefile_get_strv (TcTreefile *treefile, const char *key);
 
 /* Absolute paths of every file the treefile depends on besides the treefiles themselves

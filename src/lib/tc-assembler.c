@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Union checkout of package commits and rpmdb writing. */
+#include "config.h"
+
+#include <rpm/header.h>
+#include <rpm/rpmlib.h>
+#include <rpm/rpmmacro.h>
+#include <rpm/rpmprob.h>
+#include <rpm/rpmps.h>
+#include <rpm/rpmts.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tc-assembler.h"
+#include "tc-output.h"
+#include "tc-util.h"
+
+static void
+ts_free (rpmts ts)
+{
+  rpmtsFree (ts);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (rpmts, ts_free, NULL)
+
+gboolean
+tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                       int rootfs_dfd, const char *rootfs_name, OstreeRepoDevInoCache *devino,
+                       GCancellable *cancellable, GError **error)
+{
+  for (guint i = 0; i < pkg_commits->len; i++)
+    {
+      OstreeRepoCheckoutAtOptions opts = { 0 };
+      opts.mode = OSTREE_REPO_CHECKOUT_MODE_USER;
+      /* Identical files may be shipped by several packages; different ones conflict. */
+      opts.overwrite_mode = OSTREE_REPO_CHECKOUT_OVERWRITE_UNION_IDENTICAL;
+      opts.no_copy_fallback = TRUE;
+      opts.devino_to_csum_cache = devino;
+      if (!ostree_repo_checkout_at (repo, &opts, rootfs_dfd, rootfs_name, pkg_commits->pdata[i],
+                                    cancellable, error))
+        {
+          g_prefix_error (error, "file conflict while adding package %s: ",
+                          (char *)pkg_names->pdata[i]);
+          return FALSE;
+        }
+      tc_output_percent ((i + 1) * 100 / pkg_commits->len, "Assembling %u packages",
+                         pkg_commits->len);
+    }
+  return TRUE;
+}
+
+Header
+tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error)
+{
+  g_autoptr(GVariant) commit = NULL;
+  if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
+    return NULL;
+  g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
+  g_autoptr(GVariant) blob
+      = g_variant_lookup_value (metadata, "treectl.rpm.header", G_VARIANT_TYPE_BYTESTRING);
+  if (!blob)
+    return (tc_throw (error, "package commit %s has no treectl.rpm.header", commit_checksum),
+            NULL);
+  gsize len = 0;
+  const guint8 *data = g_variant_get_fixed_array (blob, &len, 1);
+  Header h = headerImport ((void *)data, len, HEADERIMPORT_COPY);
+  if (!h)
+    return (tc_throw (error, "package commit %s: stored RPM header is invalid", commit_checksum),
+            NULL);
+  return h;
+}
+
+static gboolean
+ensure_symlink (const char *rootfs, const char *path, const char *target, GError **error)
+{
+  g_autofree char *full = g_build_filename (rootfs, path, NULL);
+  g_autofree char *dir = g_path_get_dirname (full);
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    return tc_throw_errno_prefix (error, "mkdir %s", dir);
+  if (g_file_test (full, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK))
+    return TRUE;
+  if (symlink (target, full) < 0)
+    return tc_throw_errno_prefix (error, "symlink %s", path);
+  return TRUE;
+}
+
+/* rpm re-reads each package's header from its file even for a database-only install:
+ * hand it the package's lead, signature and header (kept at import), without payload. */
+static void *
+rpmdb_notify (const void *h, const rpmCallbackType what, const rpm_loff_t amount,
+              const rpm_loff_t total, fnpyKey key, rpmCallbackData data)
+{
+  static FD_t open_fd;
+  switch (what)
+    {
+    case RPMCALLBACK_INST_OPEN_FILE:
+      open_fd = Fopen (key, "r.ufdio");
+      return open_fd;
+    case RPMCALLBACK_INST_CLOSE_FILE:
+      if (open_fd)
+        Fclose (open_fd);
+      open_fd = NULL;
+      return NULL;
+    default:
+      return NULL;
+    }
+}
+
+static char *
+write_header_file (OstreeRepo *repo, const char *commit_checksum, const char *dir, guint index,
+                   GError **error)
+{
+  g_autoptr(GVariant) commit = NULL;
+  if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
+    return NULL;
+  g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
+  g_autoptr(GVariant) bytes
+      = g_variant_lookup_value (metadata, "treectl.rpm.headerbytes", G_VARIANT_TYPE_BYTESTRING);
+  if (!bytes)
+    return (tc_throw (error, "package commit %s has no treectl.rpm.headerbytes (imported by an "
+                             "older treectl: remove the --cachedir to import again)",
+                      commit_checksum),
+            NULL);
+  g_autofree char *name = g_strdup_printf ("%u.rpm", index);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  gsize len = 0;
+  const guint8 *data = g_variant_get_fixed_array (bytes, &len, 1);
+  if (!g_file_set_contents (path, (const char *)data, len, error))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
+gboolean
+tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *rootfs,
+                          GCancellable *cancellable, GError **error)
+{
+  static gsize rpm_initialized;
+  if (g_once_init_enter (&rpm_initialized))
+    {
+      rpmReadConfigFiles (NULL, NULL);
+      g_once_init_leave (&rpm_initialized, 1);
+    }
+  g_autofree char *dbdir = g_build_filename (rootfs, "usr/lib/sysimage/rpm", NULL);
+  if (g_mkdir_with_parents (dbdir, 0755) < 0)
+    return tc_throw_errno_prefix (error, "mkdir %s", dbdir);
+  /* Never touch the host's (or ~/.rpmdb): the database lives in the tree. */
+  rpmPushMacro (NULL, "_dbpath", NULL, "/usr/lib/sysimage/rpm", RMIL_CMDLINE);
+
+  g_auto(rpmts) ts = rpmtsCreate ();
+  if (rpmtsSetRootDir (ts, rootfs) != 0)
+    return tc_throw (error, "rpmdb: cannot use root %s", rootfs);
+  /* The packages were verified at import; the stored headers carry no signature header. */
+  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
+  rpmtsSetVfyFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS | _RPMVSF_NOHEADER
+                            | _RPMVSF_NOPAYLOAD);
+  rpmtsSetVfyLevel (ts, 0);
+  rpmtsSetFlags (ts, RPMTRANS_FLAG_JUSTDB | RPMTRANS_FLAG_NOSCRIPTS | RPMTRANS_FLAG_NOTRIGGERS
+                         | RPMTRANS_FLAG_NOFILEDIGEST);
+  g_autofree char *hdrdir = g_dir_make_tmp ("treectl-rpmdb-XXXXXX", error);
+  if (!hdrdir)
+    return FALSE;
+  g_autoptr(GPtrArray) hdrfiles = g_ptr_array_new_with_free_func (g_free);
+  rpmtsSetNotifyCallback (ts, rpmdb_notify, NULL);
+  for (guint i = 0; i < pkg_commits->len; i++)
+    {
+      Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
+      if (!h)
+        return FALSE;
+      char *hdrfile = write_header_file (repo, pkg_commits->pdata[i], hdrdir, i, error);
+      if (!hdrfile)
+        {
+          headerFree (h);
+          return FALSE;
+        }
+      g_ptr_array_add (hdrfiles, hdrfile);
+      int rc = rpmtsAddInstallElement (ts, h, hdrfile, 0, NULL);
+      headerFree (h);
+      if (rc != 0)
+        return tc_throw (error, "rpmdb: cannot add the header of package commit %s",
+                         (char *)pkg_commits->pdata[i]);
+    }
+  rpmtsOrder (ts);
+  rpmprobFilterFlags filter = RPMPROB_FILTER_REPLACEPKG | RPMPROB_FILTER_OLDPACKAGE
+                              | RPMPROB_FILTER_REPLACENEWFILES | RPMPROB_FILTER_REPLACEOLDFILES
+                              | RPMPROB_FILTER_DISKSPACE | RPMPROB_FILTER_DISKNODES
+                              | RPMPROB_FILTER_IGNOREARCH | RPMPROB_FILTER_IGNOREOS;
+  int rc = rpmtsRun (ts, NULL, filter);
+  rpmPopMacro (NULL, "_dbpath");
+  for (guint i = 0; i < hdrfiles->len; i++)
+    (void)unlink (hdrfiles->pdata[i]);
+  (void)rmdir (hdrdir);
+  if (rc != 0)
+    {
+      g_autoptr(GString) problems = g_string_new ("");
+      rpmps ps = rpmtsProblems (ts);
+      rpmpsi psi = rpmpsInitIterator (ps);
+      rpmProblem prob;
+      while ((prob = rpmpsiNext (psi)) != NULL)
+        {
+          char *text = rpmProblemString (prob);
+          g_string_append_printf (problems, "\n  %s", text);
+          free (text);
+        }
+      rpmpsFreeIterator (psi);
+      rpmpsFree (ps);
+      return tc_throw (error, "rpmdb: writing the package database in %s failed (rpm returned "
+                              "%d)%s",
+                       rootfs, rc, problems->str);
+    }
+  /* Older tools look in /usr/share/rpm and /var/lib/rpm. */
+  if (!ensure_symlink (rootfs, "usr/share/rpm", "../lib/sysimage/rpm", error))
+    return FALSE;
+  return TRUE;
+}
+
+/* uid or gid of @name in a passwd/group file of the tree, or -1. */
+static gint64
+lookup_id (const char *rootfs, const char *db, const char *name)
+{
+  g_autofree char *path = g_build_filename (rootfs, "usr/etc", db, NULL);
+  g_autofree char *contents = NULL;
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return -1;
+  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto(GStrv) fields = g_strsplit (*l, ":", 4);
+      if (g_strv_length (fields) >= 3 && g_str_equal (fields[0], name))
+        return g_ascii_strtoll (fields[2], NULL, 10);
+    }
+  return -1;
+}
+
+gboolean
+tc_assembler_apply_ownership (OstreeRepo *repo, GPtrArray *pkg_commits, const char *rootfs,
+                              GError **error)
+{
+  for (guint i = 0; i < pkg_commits->len; i++)
+    {
+      g_autoptr(GVariant) commit = NULL;
+      if (!ostree_repo_load_commit (repo, pkg_commits->pdata[i], &commit, NULL, error))
+        return FALSE;
+      g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
+      g_autoptr(GVariant) files
+          = g_variant_lookup_value (md, "treectl.nonroot-files", G_VARIANT_TYPE ("a(sss)"));
+      if (!files)
+        continue;
+      GVariantIter iter;
+      const char *path, *user, *group;
+      g_variant_iter_init (&iter, files);
+      while (g_variant_iter_next (&iter, "(&s&s&s)", &path, &user, &group))
+        {
+          gint64 uid = lookup_id (rootfs, "passwd", user);
+          gint64 gid = lookup_id (rootfs, "group", group);
+          if (uid < 0)
+            return tc_throw (error, "%s is owned by user \"%s\", which no package or scriptlet "
+                                    "created", path, user);
+          if (gid < 0)
+            return tc_throw (error, "%s is owned by group \"%s\", which no package or scriptlet "
+                                    "created", path, group);
+          g_autofree char *full = g_build_filename (rootfs, path, NULL);
+          struct stat st;
+          if (lstat (full, &st) < 0)
+            continue; /* removed since (remove-files) */
+          /* Never chown a file shared with the package cache: copy it first. */
+          if (S_ISREG (st.st_mode) && st.st_nlink > 1)
+            {
+              g_autofree char *contents = NULL;
+              gsize len = 0;
+              g_autofree char *tmp = g_strconcat (full, ".treectl-tmp", NULL);
+              if (!g_file_get_contents (full, &contents, &len, error)
+                  || !g_file_set_contents_full (tmp, contents, len, G_FILE_SET_CONTENTS_NONE,
+                                                st.st_mode & 07777, error))
+                return FALSE;
+              if (rename (tmp, full) < 0)
+                return tc_throw_errno_prefix (error, "replacing %s", path);
+            }
+          if (lchown (full, (uid_t)uid, (gid_t)gid) < 0)
+            return tc_throw_errno_prefix (error, "chown %s", path);
+          if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))
+            (void)chmod (full, st.st_mode & 07777);
+        }
+    }
+  return TRUE;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Assembling a root filesystem from package commits: a union hardlink checkout in install
+ * order, then the rpmdb written by librpm from the headers kept in those commits. */
+#pragma once
+
+#include <ostree.h>
+#include <rpm/header.h>
+
+G_BEGIN_DECLS
+
+/* Checks out each commit in @pkg_commits (in order) into @rootfs_dfd/@rootfs_name, sharing
+ * files with @repo through hardlinks. Two packages shipping different content at one path
+ * is an error naming the path and both packages. */
+gboolean tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                                int rootfs_dfd, const char *rootfs_name,
+                                OstreeRepoDevInoCache *devino, GCancellable *cancellable,
+                                GError **error);
+
+/* Writes an rpmdb at usr/lib/sysimage/rpm of @rootfs from the RPM headers stored in
+ * @pkg_commits' metadata, with compatibility links so `rpm -qa --root` finds it. */
+gboolean tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *rootfs,
+                                   GCancellable *cancellable, GError **error);
+
+/* The RPM header kept in a package commit's metadata (free with headerFree). */
+Header tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error);
+
+/* Gives files the packages own as non-root users their owner, now that scriptlets have
+ * created the users (see treectl.nonroot-files in the importer). */
+gboolean tc_assembler_apply_ownership (OstreeRepo *repo, GPtrArray *pkg_commits,
+                                       const char *rootfs, GError **error);
+
+G_END_DECLS

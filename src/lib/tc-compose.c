@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * The compose pipeline, from treefile to commit. Each stage lives in its own file; this one
+ * orders them and owns the repositories, the input hash and the commit. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/solvable.h>
+
+#include "tc-assembler.h"
+#include "tc-compose.h"
+#include "tc-depsolve.h"
+#include "tc-fetch.h"
+#include "tc-importer.h"
+#include "tc-output.h"
+#include "tc-postprocess.h"
+#include "tc-rpmmd.h"
+#include "tc-scripts.h"
+#include "tc-sysroot.h"
+#include "tc-upgrader.h"
+#include "tc-treefile.h"
+#include "tc-util.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pool, pool_free)
+
+/* Everything one compose run holds. */
+typedef struct
+{
+  const TcComposeOptions *opts;
+  TcTreefile *treefile;
+  const char *ref;
+  char *cachedir;
+  gboolean cachedir_is_temporary;
+  OstreeRepo *pkgcache; /* bare-user: package commits and the build commit */
+  OstreeRepo *out_repo;
+  Pool *pool;
+  GPtrArray *repos; /* TcRepo */
+  Queue installs;
+  char *inputhash;
+  char *previous_commit;
+  guint cache_hits;
+} Compose;
+
+static void
+compose_clear (Compose *c)
+{
+  g_clear_pointer (&c->treefile, tc_treefile_free);
+  g_clear_object (&c->pkgcache);
+  g_clear_object (&c->out_repo);
+  g_clear_pointer (&c->repos, g_ptr_array_unref);
+  queue_free (&c->installs);
+  g_clear_pointer (&c->pool, pool_free);
+  g_free (c->inputhash);
+  g_free (c->previous_commit);
+  g_free (c->cachedir);
+}
+
+static OstreeRepo *
+open_or_create_repo (const char *path, OstreeRepoMode mode, GCancellable *cancellable,
+                     GError **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(OstreeRepo) repo = ostree_repo_new (file);
+  g_autofree char *config = g_build_filename (path, "config", NULL);
+  if (!g_file_test (config, G_FILE_TEST_EXISTS))
+    {
+      if (g_mkdir_with_parents (path, 0755) < 0)
+        return (tc_throw_errno_prefix (error, "mkdir %s", path), NULL);
+      if (!ostree_repo_create (repo, mode, cancellable, error))
+        return NULL;
+    }
+  else if (!ostree_repo_open (repo, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&repo);
+}
+
+/* The treefile's "repos" are ids of sections in the .repo files next to it. */
+static gboolean
+load_repos (Compose *c, GCancellable *cancellable, GError **error)
+{
+  g_auto(GStrv) wanted = tc_treefile_get_strv (c->treefile, "repos");
+  if (!wanted || !wanted[0])
+    return tc_throw (error, "the treefile names no repos");
+  const char *dir = tc_treefile_get_dir (c->treefile);
+  const char *releasever = tc_treefile_get_string (c->treefile, "releasever");
+  g_autoptr(GPtrArray) available = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, error);
+  if (!d)
+    return FALSE;
+  const char *name;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".repo"))
+      g_ptr_array_add (files, g_build_filename (dir, name, NULL));
+  g_ptr_array_sort (files, (GCompareFunc)g_strcmp0);
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autoptr(GPtrArray) repos
+          = tc_repo_file_load (files->pdata[i], c->opts->basearch, releasever, error);
+      if (!repos)
+        return FALSE;
+      while (repos->len)
+        g_ptr_array_add (available, g_ptr_array_steal_index (repos, 0));
+    }
+
+  c->pool = pool_create ();
+  /* Debian builds libsolv for .deb by default: rpm-md needs rpm semantics. */
+  if (pool_setdisttype (c->pool, DISTTYPE_RPM) < 0)
+    return tc_throw (error, "this libsolv cannot handle rpm packages");
+  pool_setarch (c->pool, c->opts->basearch);
+  c->repos = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
+  for (char **id = wanted; *id; id++)
+    {
+      TcRepo *found = NULL;
+      for (guint i = 0; i < available->len && !found; i++)
+        if (g_str_equal (((TcRepo *)available->pdata[i])->id, *id))
+          found = g_ptr_array_steal_index (available, i);
+      if (!found)
+        return tc_throw (error, "repo \"%s\" is not defined by any .repo file in %s", *id, dir);
+      g_ptr_array_add (c->repos, found);
+      tc_output_task_begin ("Loading metadata of repo %s", found->id);
+      Repo *solv_repo = NULL;
+      if (!tc_rpmmd_load_repo (c->pool, found, c->cachedir, &solv_repo, cancellable, error))
+        {
+          tc_output_task_end ("failed");
+          return FALSE;
+        }
+      tc_output_task_end ("%d packages", solv_repo->nsolvables);
+    }
+  return TRUE;
+}
+
+static gboolean
+depsolve (Compose *c, GError **error)
+{
+  g_auto(GStrv) packages = tc_treefile_get_strv (c->treefile, "packages");
+  g_auto(GStrv) excludes = tc_treefile_get_strv (c->treefile, "exclude-packages");
+  if (!packages || !packages[0])
+    return tc_throw (error, "the treefile lists no packages");
+  TcDepsolveRequest req = { .packages = (const char *const *)packages,
+                            .exclude_packages = (const char *const *)excludes,
+                            .recommends = tc_treefile_get_bool (c->treefile, "recommends", TRUE) };
+  tc_output_task_begin ("Resolving dependencies");
+  if (!tc_depsolve (c->pool, &req, &c->installs, error))
+    {
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  tc_output_task_end ("%d packages", c->installs.count);
+  return TRUE;
+}
+
+static void
+checksum_file_into (GChecksum *sum, const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  g_checksum_update (sum, (const guchar *)path, strlen (path) + 1);
+  if (g_file_get_contents (path, &contents, &len, NULL))
+    g_checksum_update (sum, (const guchar *)contents, len);
+}
+
+/* sha256 over the flattened treefile, the files it names and every resolved package. */
+static void
+compute_inputhash (Compose *c)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (sum, (const guchar *)"treectl-inputhash-1\n", -1);
+  g_autofree char *json = tc_treefile_to_json (c->treefile, FALSE);
+  g_checksum_update (sum, (const guchar *)json, -1);
+  g_autoptr(GPtrArray) externals = tc_treefile_get_external_files (c->treefile);
+  for (guint i = 0; externals && i < externals->len; i++)
+    checksum_file_into (sum, externals->pdata[i]);
+  for (int i = 0; i < c->installs.count; i++)
+    {
+      Id p = c->installs.elements[i];
+      Solvable *s = pool_id2solvable (c->pool, p);
+      Id type = 0;
+      const char *chk = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
+      g_autofree char *line = g_strdup_printf ("%s %s %s\n", pool_solvable2str (c->pool, s),
+                                               chk ? chk : "-", s->repo->name);
+      g_checksum_update (sum, (const guchar *)line, -1);
+    }
+  c->inputhash = g_strdup (g_checksum_get_string (sum));
+}
+
+static gboolean
+previous_inputhash_matches (Compose *c, GError **error)
+{
+  if (!ostree_repo_resolve_rev (c->out_repo, c->ref, TRUE, &c->previous_commit, error))
+    return FALSE;
+  if (!c->previous_commit)
+    return FALSE;
+  g_autoptr(GVariant) commit = NULL;
+  if (!ostree_repo_load_commit (c->out_repo, c->previous_commit, &commit, NULL, NULL))
+    return FALSE;
+  g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
+  const char *prev = NULL;
+  return g_variant_lookup (md, "treectl.inputhash", "&s", &prev)
+         && g_str_equal (prev, c->inputhash);
+}
+
+static void
+split_evr (const char *evr, char **epoch, char **version, char **release)
+{
+  const char *colon = strchr (evr, ':');
+  const char *vstart = colon ? colon + 1 : evr;
+  *epoch = colon ? g_strndup (evr, colon - evr) : NULL;
+  const char *dash = strrchr (vstart, '-');
+  *version = dash ? g_strndup (vstart, dash - vstart) : g_strdup (vstart);
+  *release = dash ? g_strdup (dash + 1) : g_strdup ("");
+}
+
+static char *
+ref_for_solvable (Pool *pool, Solvable *s)
+{
+  g_autofree char *epoch = NULL, *version = NULL, *release = NULL;
+  split_evr (pool_id2str (pool, s->evr), &epoch, &version, &release);
+  return tc_importer_ref_for_nevra (pool_id2str (pool, s->name), epoch, version, release,
+                                    pool_id2str (pool, s->arch));
+}
+
+/* Whether the package cache already holds an import of exactly this package file. */
+static char *
+cached_import (Compose *c, Solvable *s, const char *ref)
+{
+  g_autofree char *commit_csum = NULL;
+  if (!ostree_repo_resolve_rev (c->pkgcache, ref, TRUE, &commit_csum, NULL) || !commit_csum)
+    return NULL;
+  Id type = 0;
+  const char *chk = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
+  if (!chk || type != REPOKEY_TYPE_SHA256)
+    return g_steal_pointer (&commit_csum); /* no better identity than the NEVRA */
+  g_autoptr(GVariant) commit = NULL;
+  if (!ostree_repo_load_commit (c->pkgcache, commit_csum, &commit, NULL, NULL))
+    return NULL;
+  g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
+  const char *stored = NULL;
+  if (g_variant_lookup (md, "treectl.rpm.sha256", "&s", &stored) && g_str_equal (stored, chk))
+    return g_steal_pointer (&commit_csum);
+  return NULL;
+}
+
+/* Fetches the repo's signing keys into a keyring directory for the importer. */
+static char *
+repo_keyring (Compose *c, TcRepo *repo, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *dir = g_build_filename (c->cachedir, "keys", repo->id, NULL);
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    return (tc_throw_errno_prefix (error, "mkdir %s", dir), NULL);
+  guint n = 0;
+  for (char **k = repo->gpgkeys; k && *k; k++, n++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) key = tc_fetch_to_bytes (*k, cancellable, &local_error);
+      if (!key)
+        return (tc_throw (error, "repo %s: gpgkey %s: %s", repo->id, *k, local_error->message),
+                NULL);
+      g_autofree char *name = g_strdup_printf ("%u.asc", n);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (!g_file_set_contents (path, g_bytes_get_data (key, NULL), g_bytes_get_size (key), error))
+        return NULL;
+    }
+  return g_steal_pointer (&dir);
+}
+
+static gboolean
+download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                     GCancellable *cancellable, GError **error)
+{
+  g_autofree char *pkgdir = g_build_filename (c->cachedir, "packages", NULL);
+  if (g_mkdir_with_parents (pkgdir, 0755) < 0)
+    return tc_throw_errno_prefix (error, "mkdir %s", pkgdir);
+  g_autoptr(GHashTable) keyrings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  gboolean nodocs = !tc_treefile_get_bool (c->treefile, "documentation", TRUE);
+  if (!ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error))
+    return FALSE;
+  guint n = c->installs.count;
+  for (guint i = 0; i < n; i++)
+    {
+      Solvable *s = pool_id2solvable (c->pool, c->installs.elements[i]);
+      const char *nevra = pool_solvable2str (c->pool, s);
+      g_ptr_array_add (pkg_names, g_strdup (nevra));
+      g_autofree char *ref = ref_for_solvable (c->pool, s);
+      g_autofree char *commit_csum = cached_import (c, s, ref);
+      if (commit_csum)
+        {
+          c->cache_hits++;
+          g_ptr_array_add (pkg_commits, g_steal_pointer (&commit_csum));
+          continue;
+        }
+      TcRepo *repo = s->repo->appdata;
+      g_autofree char *url = tc_rpmmd_package_url (s);
+      Id type = 0;
+      const char *chk = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
+      const char *sha256 = type == REPOKEY_TYPE_SHA256 ? chk : NULL;
+      g_autofree char *path = NULL;
+      if (!tc_fetch_url_is_local (url, &path))
+        {
+          g_autofree char *base = g_path_get_basename (url);
+          path = g_build_filename (pkgdir, base, NULL);
+          tc_output_task_begin ("Downloading %s", nevra);
+          if (!tc_fetch_to_file (url, path, sha256, cancellable, error))
+            {
+              tc_output_task_end ("failed");
+              ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+              g_prefix_error (error, "downloading %s: ", nevra);
+              return FALSE;
+            }
+          tc_output_task_end ("done");
+        }
+      else if (!tc_fetch_to_file (url, NULL, sha256, cancellable, error))
+        {
+          ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+          g_prefix_error (error, "package %s: ", nevra);
+          return FALSE;
+        }
+      TcImportOptions iopts = { .flags = nodocs ? TC_IMPORT_FLAGS_NODOCS : 0 };
+      /* The distribution's filesystem package owns /dev, /proc, /srv ... which the ostree
+       * layout provides itself. */
+      if (g_str_equal (pool_id2str (c->pool, s->name), "filesystem"))
+        iopts.flags |= TC_IMPORT_FLAGS_SKIP_UNSUPPORTED;
+      if (repo->gpgcheck)
+        {
+          const char *keyring = g_hash_table_lookup (keyrings, repo->id);
+          if (!keyring)
+            {
+              char *dir = repo_keyring (c, repo, cancellable, error);
+              if (!dir)
+                {
+                  ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+                  return FALSE;
+                }
+              g_hash_table_insert (keyrings, repo->id, dir);
+              keyring = dir;
+            }
+          iopts.flags |= TC_IMPORT_FLAGS_REQUIRE_SIGNATURE;
+          iopts.keyring_dir = keyring;
+        }
+      tc_output_percent (i * 100 / n, "Importing packages");
+      g_autofree char *imported_ref = NULL;
+      if (!tc_importer_import (c->pkgcache, path, &iopts, TRUE, &commit_csum, &imported_ref,
+                               cancellable, error))
+        {
+          ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+          return FALSE;
+        }
+      g_ptr_array_add (pkg_commits, g_steal_pointer (&commit_csum));
+    }
+  if (!ostree_repo_commit_transaction (c->pkgcache, NULL, cancellable, error))
+    return FALSE;
+  tc_output_message ("Packages: %u, %u from the cache, %u imported", n, c->cache_hits,
+                     n - c->cache_hits);
+  return TRUE;
+}
+
+/* "22" -> 22, 22.1, 22.2 ... following the previous commit's version, as rpm-ostree's
+ * automatic-version-prefix. */
+static char *
+next_version (Compose *c)
+{
+  for (char **kv = c->opts->add_metadata_strings; kv && *kv; kv++)
+    if (g_str_has_prefix (*kv, "version="))
+      return g_strdup (*kv + strlen ("version="));
+  const char *prefix_template = tc_treefile_get_string (c->treefile, "automatic-version-prefix");
+  if (!prefix_template)
+    return NULL;
+  const char *suffix = tc_treefile_get_string (c->treefile, "automatic-version-suffix");
+  if (!suffix)
+    suffix = ".";
+  g_autofree char *prefix = NULL;
+  const char *date = strstr (prefix_template, "<date:");
+  if (date)
+    {
+      const char *end = strchr (date, '>');
+      g_autofree char *fmt = end ? g_strndup (date + 6, end - date - 6) : g_strdup ("%Y%m%d");
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *formatted = g_date_time_format (now, fmt);
+      prefix = g_strdup_printf ("%.*s%s%s", (int)(date - prefix_template), prefix_template,
+                                formatted ? formatted : "", end ? end + 1 : "");
+    }
+  else
+    prefix = g_strdup (prefix_template);
+  g_autofree char *previous = NULL;
+  if (c->previous_commit)
+    {
+      g_autoptr(GVariant) commit = NULL;
+      if (ostree_repo_load_commit (c->out_repo, c->previous_commit, &commit, NULL, NULL))
+        previous = tc_commit_get_version (commit);
+    }
+  if (!previous || !g_str_has_prefix (previous, prefix))
+    return g_steal_pointer (&prefix);
+  const char *rest = previous + strlen (prefix);
+  if (*rest == '\0')
+    return g_strdup_printf ("%s%s1", prefix, suffix);
+  if (g_str_has_prefix (rest, suffix))
+    {
+      guint64 n = g_ascii_strtoull (rest + strlen (suffix), NULL, 10);
+      return g_strdup_printf ("%s%s%" G_GUINT64_FORMAT, prefix, suffix, n + 1);
+    }
+  return g_steal_pointer (&prefix);
+}
+
+static GVariant *
+build_metadata (Compose *c, const char *version, GPtrArray *pkg_names, GError **error)
+{
+  g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  JsonObject *root = tc_treefile_get_root (c->treefile);
+  if (json_object_has_member (root, "add-commit-metadata"))
+    {
+      JsonObject *extra = json_object_get_object_member (root, "add-commit-metadata");
+      GList *members = extra ? json_object_get_members (extra) : NULL;
+      for (GList *l = members; l; l = l->next)
+        {
+          JsonNode *node = json_object_get_member (extra, l->data);
+          GVariant *v = json_gvariant_deserialize (node, NULL, NULL);
+          if (v)
+            g_variant_builder_add (&b, "{sv}", (const char *)l->data, v);
+        }
+      g_list_free (members);
+    }
+  for (char **kv = c->opts->add_metadata_strings; kv && *kv; kv++)
+    {
+      const char *eq = strchr (*kv, '=');
+      if (!eq || eq == *kv)
+        return (tc_throw (error, "--add-metadata-string %s: expected KEY=VALUE", *kv), NULL);
+      g_autofree char *key = g_strndup (*kv, eq - *kv);
+      if (!g_str_equal (key, "version"))
+        g_variant_builder_add (&b, "{sv}", key, g_variant_new_string (eq + 1));
+    }
+  if (version)
+    g_variant_builder_add (&b, "{sv}", OSTREE_COMMIT_META_KEY_VERSION,
+                           g_variant_new_string (version));
+  g_variant_builder_add (&b, "{sv}", "treectl.inputhash", g_variant_new_string (c->inputhash));
+  g_auto(GVariantBuilder) pkgs = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sssss)"));
+  for (int i = 0; i < c->installs.count; i++)
+    {
+      Solvable *s = pool_id2solvable (c->pool, c->installs.elements[i]);
+      g_autofree char *epoch = NULL, *ver = NULL, *rel = NULL;
+      split_evr (pool_id2str (c->pool, s->evr), &epoch, &ver, &rel);
+      g_variant_builder_add (&pkgs, "(sssss)", pool_id2str (c->pool, s->name),
+                             epoch ? epoch : "0", ver, rel, pool_id2str (c->pool, s->arch));
+    }
+  g_variant_builder_add (&b, "{sv}", "treectl.rpmdb.pkglist", g_variant_builder_end (&pkgs));
+  g_autofree char *title = g_strdup_printf ("treefile %s", c->opts->treefile);
+  g_variant_builder_add (&b, "{sv}", OSTREE_COMMIT_META_KEY_SOURCE_TITLE,
+                         g_variant_new_string (title));
+  return g_variant_ref_sink (g_variant_builder_end (&b));
+}
+
+static gboolean
+commit_rootfs (Compose *c, const char *rootfs, OstreeRepoDevInoCache *devino, GVariant *metadata,
+               const char *version, char **out_commit, OstreeRepoTransactionStats *stats,
+               GCancellable *cancellable, GError **error)
+{
+  if (!ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error))
+    return FALSE;
+  g_autoptr(OstreeRepoCommitModifier) modifier = ostree_repo_commit_modifier_new (
+      OSTREE_REPO_COMMIT_MODIFIER_FLAGS_DEVINO_CANONICAL, NULL, NULL, NULL);
+  ostree_repo_commit_modifier_set_devino_cache (modifier, devino);
+  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new ();
+  g_autoptr(GFile) root = NULL;
+  g_autofree char *commit = NULL;
+  g_autoptr(GVariant) full_md = NULL;
+  g_autoptr(GFile) rootfs_file = g_file_new_for_path (rootfs);
+  if (!ostree_repo_write_dfd_to_mtree (c->pkgcache, AT_FDCWD, rootfs, mtree, modifier,
+                                       cancellable, error)
+      || !ostree_repo_write_mtree (c->pkgcache, mtree, &root, cancellable, error))
+    {
+      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+      return FALSE;
+    }
+  /* ostree.bootable and ostree.linux from the tree's kernel. */
+  g_auto(GVariantDict) md;
+  g_variant_dict_init (&md, metadata);
+  if (!ostree_commit_metadata_for_bootable (root, &md, cancellable, error))
+    {
+      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+      g_prefix_error (error, "the composed tree is not bootable: ");
+      return FALSE;
+    }
+  full_md = g_variant_ref_sink (g_variant_dict_end (&md));
+  g_autofree char *subject = g_strdup_printf ("%s%s%s", c->ref, version ? " " : "",
+                                              version ? version : "");
+  if (!ostree_repo_write_commit (c->pkgcache, c->previous_commit, subject, NULL, full_md,
+                                 OSTREE_REPO_FILE (root), &commit, cancellable, error))
+    {
+      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+      return FALSE;
+    }
+  ostree_repo_transaction_set_ref (c->pkgcache, NULL, c->ref, commit);
+  if (!ostree_repo_commit_transaction (c->pkgcache, stats, cancellable, error))
+    return FALSE;
+  *out_commit = g_steal_pointer (&commit);
+  return TRUE;
+}
+
+static gboolean
+publish (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
+{
+  const char *keyid = c->opts->gpg_sign ? c->opts->gpg_sign
+                                        : tc_treefile_get_string (c->treefile, "gpg-key");
+  if (keyid)
+    {
+      tc_output_task_begin ("Signing %.12s with %s", commit, keyid);
+      if (!ostree_repo_sign_commit (c->pkgcache, commit, keyid, c->opts->gpg_homedir, cancellable,
+                                    error))
+        {
+          tc_output_task_end ("failed");
+          g_prefix_error (error, "signing with key %s: ", keyid);
+          return FALSE;
+        }
+      tc_output_task_end ("done");
+    }
+  /* Copy the commit (with its signature) into the output repo, moving the ref last. */
+  g_autofree char *path = g_file_get_path (ostree_repo_get_path (c->pkgcache));
+  g_autofree char *url = g_strconcat ("file://", path, NULL);
+  g_auto(GVariantBuilder) o = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  const char *refs[] = { c->ref, NULL };
+  const char *commits[] = { commit, NULL };
+  g_variant_builder_add (&o, "{sv}", "refs", g_variant_new_strv (refs, -1));
+  g_variant_builder_add (&o, "{sv}", "override-commit-ids", g_variant_new_strv (commits, -1));
+  g_variant_builder_add (&o, "{sv}", "gpg-verify", g_variant_new_boolean (FALSE));
+  g_autoptr(GVariant) opts = g_variant_ref_sink (g_variant_builder_end (&o));
+  tc_output_task_begin ("Writing %.12s to %s", commit, c->opts->repo);
+  if (!ostree_repo_pull_with_options (c->out_repo, url, opts, NULL, cancellable, error))
+    {
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  tc_output_task_end ("done");
+  if (c->opts->static_delta && c->previous_commit)
+    {
+      tc_output_task_begin ("Generating a static delta from %.12s", c->previous_commit);
+      g_auto(GVariantBuilder) params = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+      if (!ostree_repo_static_delta_generate (c->out_repo, OSTREE_STATIC_DELTA_GENERATE_OPT_MAJOR,
+                                              c->previous_commit, commit, NULL,
+                                              g_variant_builder_end (&params), cancellable, error))
+        {
+          tc_output_task_end ("failed");
+          return FALSE;
+        }
+      tc_output_task_end ("done");
+    }
+  if (!ostree_repo_regenerate_summary (c->out_repo, NULL, cancellable, error))
+    return FALSE;
+  if (keyid)
+    {
+      const char *keys[] = { keyid, NULL };
+      if (!ostree_repo_add_gpg_signature_summary (c->out_repo, keys, c->opts->gpg_homedir,
+                                                  cancellable, error))
+        {
+          g_prefix_error (error, "signing the summary: ");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+write_outputs (Compose *c, GVariant *result, GPtrArray *pkg_names, GError **error)
+{
+  const char *commit = NULL;
+  g_variant_lookup (result, "commit", "&s", &commit);
+  if (c->opts->write_commitid_to && commit
+      && !g_file_set_contents (c->opts->write_commitid_to, commit, -1, error))
+    return FALSE;
+  if (!c->opts->write_composejson_to)
+    return TRUE;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ref");
+  json_builder_add_string_value (b, c->ref);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+  g_variant_iter_init (&iter, result);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      json_builder_set_member_name (b, key);
+      json_builder_add_value (b, json_gvariant_serialize (value));
+    }
+  json_builder_set_member_name (b, "package-list");
+  json_builder_begin_array (b);
+  for (guint i = 0; pkg_names && i < pkg_names->len; i++)
+    json_builder_add_string_value (b, pkg_names->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_file (gen, c->opts->write_composejson_to, error);
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GFile) f = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) e = g_file_enumerate_children (
+      f, "standard::name,standard::type", G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  GFileInfo *info;
+  GFile *child;
+  while (e && g_file_enumerator_iterate (e, &info, &child, NULL, NULL) && info)
+    {
+      g_autofree char *p = g_file_get_path (child);
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (p);
+      else
+        (void)unlink (p);
+    }
+  return rmdir (path) == 0;
+}
+
+static void
+header_free (gpointer h)
+{
+  headerFree (h);
+}
+
+/* The previous commit's usr/etc/NAME, to keep user and group ids stable. */
+static char *
+previous_file (Compose *c, const char *name)
+{
+  if (!c->previous_commit)
+    return NULL;
+  g_autoptr(GFile) root = NULL;
+  if (!ostree_repo_read_commit (c->out_repo, c->previous_commit, &root, NULL, NULL, NULL))
+    return NULL;
+  g_autofree char *rel = g_strconcat ("usr/etc/", name, NULL);
+  g_autoptr(GFile) f = g_file_resolve_relative_path (root, rel);
+  char *contents = NULL;
+  if (!g_file_load_contents (f, NULL, &contents, NULL, NULL, NULL))
+    return NULL;
+  return contents;
+}
+
+static gboolean
+run_scriptlets (Compose *c, const char *rootfs, GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                GCancellable *cancellable, GError **error)
+{
+  g_autofree char *prev_passwd = previous_file (c, "passwd");
+  g_autofree char *prev_group = previous_file (c, "group");
+  if (!tc_postprocess_layout (rootfs, c->treefile, error) || !tc_scripts_unshare_etc (rootfs, error)
+      || !tc_postprocess_prepare_passwd (rootfs, prev_passwd, prev_group, error))
+    return FALSE;
+  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (header_free);
+  for (guint i = 0; i < pkg_commits->len; i++)
+    {
+      Header h = tc_assembler_load_header (c->pkgcache, pkg_commits->pdata[i], error);
+      if (!h)
+        return FALSE;
+      g_ptr_array_add (headers, h);
+    }
+  tc_output_task_begin ("Running scriptlets");
+  if (!tc_scripts_run (rootfs, headers, pkg_names, (const char *const *)c->opts->lua_skip_ok,
+                       cancellable, error))
+    {
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  tc_output_task_end ("done");
+  return TRUE;
+}
+
+/* The treefile's postprocess scripts (included files' first), then postprocess-script. */
+static gboolean
+run_postprocess_scripts (Compose *c, const char *rootfs, GCancellable *cancellable,
+                         GError **error)
+{
+  g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *root = tc_treefile_get_root (c->treefile);
+  JsonArray *inline_scripts = json_object_has_member (root, "postprocess")
+                                  ? json_object_get_array_member (root, "postprocess")
+                                  : NULL;
+  for (guint i = 0; inline_scripts && i < json_array_get_length (inline_scripts); i++)
+    g_ptr_array_add (scripts, g_strdup (json_array_get_string_element (inline_scripts, i)));
+  const char *script_file = tc_treefile_get_string (c->treefile, "postprocess-script");
+  if (script_file)
+    {
+      g_autofree char *path = g_path_is_absolute (script_file)
+                                  ? g_strdup (script_file)
+                                  : g_build_filename (tc_treefile_get_dir (c->treefile),
+                                                      script_file, NULL);
+      char *contents = NULL;
+      if (!g_file_get_contents (path, &contents, NULL, error))
+        {
+          g_prefix_error (error, "postprocess-script: ");
+          return FALSE;
+        }
+      g_ptr_array_add (scripts, contents);
+    }
+  if (scripts->len == 0)
+    return TRUE;
+  g_ptr_array_add (scripts, NULL);
+  return tc_scripts_run_postprocess (rootfs, (const char *const *)scripts->pdata, cancellable,
+                                     error);
+}
+
+static gboolean
+run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GError **error)
+{
+  const TcComposeOptions *opts = c->opts;
+  c->treefile = tc_treefile_load (opts->treefile, opts->basearch, error);
+  if (!c->treefile || !tc_treefile_check_implemented (c->treefile, error))
+    return FALSE;
+  c->ref = tc_treefile_get_string (c->treefile, "ref");
+  if (!c->ref)
+    return tc_throw (error, "%s: the treefile has no ref", opts->treefile);
+  if (!ostree_validate_rev (c->ref, error))
+    return FALSE;
+
+  g_autofree char *out_config = g_build_filename (opts->repo, "config", NULL);
+  if (!g_file_test (out_config, G_FILE_TEST_EXISTS))
+    return tc_throw (error, "--repo %s: not an ostree repository (create it with 'ostree "
+                            "init --mode=archive --repo=%s')",
+                     opts->repo, opts->repo);
+  g_autoptr(GFile) out_file = g_file_new_for_path (opts->repo);
+  c->out_repo = ostree_repo_new (out_file);
+  if (!ostree_repo_open (c->out_repo, cancellable, error))
+    return FALSE;
+
+  if (opts->cachedir)
+    c->cachedir = g_canonicalize_filename (opts->cachedir, NULL);
+  else
+    {
+      c->cachedir = g_dir_make_tmp ("treectl-compose-XXXXXX", error);
+      if (!c->cachedir)
+        return FALSE;
+      c->cachedir_is_temporary = TRUE;
+    }
+  g_autofree char *pkgcache_path = g_build_filename (c->cachedir, "repo", NULL);
+  c->pkgcache = open_or_create_repo (pkgcache_path, OSTREE_REPO_MODE_BARE_USER, cancellable, error);
+  if (!c->pkgcache)
+    return FALSE;
+
+  if (!load_repos (c, cancellable, error) || !depsolve (c, error))
+    return FALSE;
+  compute_inputhash (c);
+  g_autoptr(GError) local_error = NULL;
+  gboolean unchanged = previous_inputhash_matches (c, &local_error);
+  if (local_error)
+    return (g_propagate_error (error, g_steal_pointer (&local_error)), FALSE);
+  if (opts->dry_run)
+    {
+      for (int i = 0; i < c->installs.count; i++)
+        tc_output_message ("  %s", pool_solvid2str (c->pool, c->installs.elements[i]));
+      g_autofree char *msg = g_strdup_printf ("Dry run: %d packages would be installed",
+                                              c->installs.count);
+      *out_result = tc_result_new (FALSE, NULL, NULL, msg);
+      return TRUE;
+    }
+  if (unchanged && !opts->force_nocache)
+    {
+      *out_result = tc_result_new (FALSE, c->previous_commit, NULL,
+                                   "No changes since the previous commit (same input hash); "
+                                   "use --force-nocache to compose anyway");
+      return TRUE;
+    }
+
+  g_autoptr(GPtrArray) pkg_commits = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) pkg_names = g_ptr_array_new_with_free_func (g_free);
+  if (!download_and_import (c, pkg_commits, pkg_names, cancellable, error))
+    return FALSE;
+
+  g_autofree char *tmpdir = g_build_filename (c->cachedir, "tmp", NULL);
+  if (g_mkdir_with_parents (tmpdir, 0755) < 0)
+    return tc_throw_errno_prefix (error, "mkdir %s", tmpdir);
+  g_autofree char *rootfs_template = g_build_filename (tmpdir, "rootfs-XXXXXX", NULL);
+  if (!g_mkdtemp (rootfs_template))
+    return tc_throw_errno_prefix (error, "mkdtemp in %s", tmpdir);
+  const char *rootfs = rootfs_template;
+  /* The checkout must not exist yet: ostree creates it. */
+  (void)rmdir (rootfs);
+  g_autoptr(OstreeRepoDevInoCache) devino = ostree_repo_devino_cache_new ();
+  tc_output_task_begin ("Assembling %u packages", pkg_commits->len);
+  gboolean ok = tc_assembler_checkout (c->pkgcache, pkg_commits, pkg_names, AT_FDCWD, rootfs,
+                                       devino, cancellable, error);
+  tc_output_task_end (ok ? "done" : "failed");
+  g_autofree char *version = ok ? next_version (c) : NULL;
+  g_autoptr(GVariant) metadata = NULL;
+  g_autofree char *commit = NULL;
+  OstreeRepoTransactionStats stats = { 0 };
+  if (ok)
+    ok = run_scriptlets (c, rootfs, pkg_commits, pkg_names, cancellable, error);
+  if (ok)
+    {
+      tc_output_task_begin ("Postprocessing and writing the rpmdb");
+      ok = tc_assembler_apply_ownership (c->pkgcache, pkg_commits, rootfs, error)
+           && tc_postprocess_rootfs (rootfs, c->treefile, version, cancellable, error)
+           && run_postprocess_scripts (c, rootfs, cancellable, error)
+           && tc_assembler_write_rpmdb (c->pkgcache, pkg_commits, rootfs, cancellable, error);
+      tc_output_task_end (ok ? "done" : "failed");
+    }
+  if (ok)
+    ok = (metadata = build_metadata (c, version, pkg_names, error)) != NULL;
+  if (ok)
+    {
+      tc_output_task_begin ("Committing");
+      ok = commit_rootfs (c, rootfs, devino, metadata, version, &commit, &stats, cancellable,
+                          error);
+      tc_output_task_end (ok ? "done" : "failed");
+    }
+  remove_tree (rootfs);
+  if (!ok || !publish (c, commit, cancellable, error))
+    return FALSE;
+
+  g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "changed", g_variant_new_boolean (TRUE));
+  g_variant_builder_add (&b, "{sv}", "commit", g_variant_new_string (commit));
+  if (version)
+    g_variant_builder_add (&b, "{sv}", "version", g_variant_new_string (version));
+  g_variant_builder_add (&b, "{sv}", "inputhash", g_variant_new_string (c->inputhash));
+  g_variant_builder_add (&b, "{sv}", "packages", g_variant_new_uint32 (pkg_commits->len));
+  g_variant_builder_add (&b, "{sv}", "cache-hits", g_variant_new_uint32 (c->cache_hits));
+  g_variant_builder_add (&b, "{sv}", "objects-written",
+                         g_variant_new_uint32 (stats.content_objects_written
+                                               + stats.metadata_objects_written));
+  g_variant_builder_add (&b, "{sv}", "devino-cache-hits",
+                         g_variant_new_uint32 (stats.devino_cache_hits));
+  g_variant_builder_add (&b, "{sv}", "bytes-written",
+                         g_variant_new_uint64 (stats.content_bytes_written));
+  g_autofree char *msg = g_strdup_printf ("Committed %s%s%s to %s", commit,
+                                          version ? ", version " : "", version ? version : "",
+                                          c->ref);
+  g_variant_builder_add (&b, "{sv}", "message", g_variant_new_string (msg));
+  g_autoptr(GVariant) result = g_variant_ref_sink (g_variant_builder_end (&b));
+  if (!write_outputs (c, result, pkg_names, error))
+    return FALSE;
+  *out_result = g_steal_pointer (&result);
+  return TRUE;
+}
+
+gboolean
+tc_compose_tree (const TcComposeOptions *opts, GVariant **out_result, GCancellable *cancellable,
+                 GError **error)
+{
+  Compose c = { .opts = opts };
+  queue_init (&c.installs);
+  gboolean ok = run_compose (&c, out_result, cancellable, error);
+  if (c.cachedir_is_temporary && c.cachedir)
+    remove_tree (c.cachedir);
+  compose_clear (&c);
+  return ok;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Package scriptlets (%pre, %post, %posttrans) run inside the assembled root with
+ * bubblewrap: no network, /usr through rofiles-fuse --copyup so hardlinked cache files
+ * cannot change, /var and /tmp scratch. */
+#pragma once
+
+#include <rpm/header.h>
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Runs every %pre, then every %post, then every %posttrans of @headers (in install order;
+ * @names gives each package's NEVRA for messages). Lua scriptlets are refused unless the
+ * package name is in @lua_skip_ok (then skipped with a message). A failing scriptlet fails
+ * the run, its output included in the error. */
+gboolean tc_scripts_run (const char *rootfs, GPtrArray *headers, GPtrArray *names,
+                         const char *const *lua_skip_ok, GCancellable *cancellable,
+                         GError **error);
+
+/* Runs treefile postprocess scripts (shell, "-e") in the same sandbox, in order. */
+gboolean tc_scripts_run_postprocess (const char *rootfs, const char *const *scripts,
+                                     GCancellable *cancellable, GError **error);
+
+/* Gives usr/etc files their own inode so scriptlets editing /etc in place cannot change
+ * the package cache. */
+gboolean tc_scripts_unshare_etc (const char *rootfs, GError **error);
+
+G_END_DECLS

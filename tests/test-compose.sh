@@ -1,0 +1,146 @@
+#!/bin/bash
+# compose tree end to end: real RPMs (rpmbuild) in a real rpm-md repository (createrepo_c)
+# served over http on 127.0.0.1 and as file://, composed into a signed commit that the
+# host path deploys. Checked with stock ostree and rpm.
+. "${TREECTL_SRCDIR:-$(dirname "$0")/..}/tests/libtest.sh"
+. "$TREECTL_SRCDIR/tests/libtest-rpm.sh"
+
+setup_gpg
+build_base_packages 6.1.0-sample 1
+build_rpm testpkg-deps requires testpkg-lib version 1.0
+build_rpm testpkg-lib version 1.0
+build_rpm testpkg-weak recommends testpkg-recommended
+build_rpm testpkg-recommended
+build_rpm testpkg-etc install 'mkdir -p $RPM_BUILD_ROOT/etc/testpkg $RPM_BUILD_ROOT/var/lib/testpkg $RPM_BUILD_ROOT/opt/testpkg && echo conf > $RPM_BUILD_ROOT/etc/testpkg/a.conf && echo optdata > $RPM_BUILD_ROOT/opt/testpkg/data' \
+  files '%config(noreplace) /etc/testpkg/a.conf'$'\n''%dir /var/lib/testpkg'$'\n''/opt/testpkg'
+build_shell_packages
+build_rpm testpkg-user requires sample-shadow \
+  install 'mkdir -p $RPM_BUILD_ROOT/usr/share/testpkg-user && echo secret > $RPM_BUILD_ROOT/usr/share/testpkg-user/secret' \
+  files '%attr(0640,testuser,testgroup) /usr/share/testpkg-user/secret' \
+  pre 'grep -q "^testgroup:" /etc/group || groupadd -r testgroup'$'\n''grep -q "^testuser:" /etc/passwd || useradd -r -M -d / -g testgroup -s /sbin/nologin testuser' \
+  post 'echo post-ran > /etc/testpkg-post-marker'$'\n''echo written-by-post > /usr/share/testpkg-user/from-post' \
+  posttrans 'echo posttrans > /etc/testpkg-posttrans-marker'
+make_repo
+mkdir -p srv
+ln -s "$RPM_REPO_DIR" srv/yumrepo
+start_httpd "$test_tmpdir/srv"
+
+mkdir compose
+write_repo_file compose/test.repo test-repo "$HTTP_URL/yumrepo"
+cat > compose/base.yaml <<'YAML'
+ref: sample/x86_64/base
+repos: [test-repo]
+packages: [sample-filesystem, sample-release, sample-kernel]
+YAML
+cat > compose/sample.yaml <<'YAML'
+include: base.yaml
+packages:
+  - sample-tools testpkg-deps testpkg-weak testpkg-etc testpkg-user
+postprocess:
+  - |
+    echo from-postprocess > /usr/share/postprocess-marker
+    rm -f /usr/bin/sample-hello
+automatic-version-prefix: "1.0"
+mutate-os-release: "1"
+machineid-compat: false
+tmp-is-dir: true
+add-commit-metadata:
+  sample.key: sample-value
+YAML
+ostree --repo=repo init --mode=archive
+treectl compose tree --repo=repo --cachedir=cache --gpg-sign="$TEST_GPG_KEYID" \
+  --gpg-homedir="$GNUPGHOME" --write-commitid-to=commitid --write-composejson-to=compose.json \
+  compose/sample.yaml > compose.out
+c1=$(cat commitid)
+assert_streq "$(ostree --repo=repo rev-parse sample/x86_64/base)" "$c1"
+ostree --repo=repo fsck >/dev/null
+ok "compose tree writes a commit on the ref; fsck passes"
+
+ostree --repo=repo show --print-metadata-key=version "$c1" > version.txt
+assert_file_has_content version.txt "'1.0'"
+ostree --repo=repo show --print-metadata-key=sample.key "$c1" > key.txt
+assert_file_has_content key.txt "sample-value"
+ostree --repo=repo show --print-metadata-key=treectl.rpmdb.pkglist "$c1" > pkglist.txt
+for p in sample-filesystem sample-release sample-kernel sample-tools testpkg-deps testpkg-lib testpkg-weak testpkg-recommended testpkg-etc testpkg-user sample-shadow sample-busybox; do
+  assert_file_has_content pkglist.txt "'$p'"
+done
+ostree --repo=repo show --print-metadata-key=treectl.inputhash "$c1" >/dev/null
+ostree --repo=repo show --print-metadata-key=ostree.bootable "$c1" > bootable.txt
+assert_file_has_content bootable.txt true
+ok "commit metadata: version, add-commit-metadata, pkglist with dependencies and weak deps, bootable"
+
+gpg --armor --export "$TEST_GPG_KEYID" > key.asc
+ostree --repo=repo remote add --set=gpg-verify=true --gpg-import=key.asc verifier file:///dev/null
+ostree --repo=repo show --gpg-verify-remote=verifier "$c1" > show.txt
+assert_file_has_content show.txt "Good signature"
+ok "the commit is signed with the given key"
+
+ostree --repo=repo checkout sample/x86_64/base co >/dev/null
+assert_has_file co/usr/lib/modules/6.1.0-sample/vmlinuz
+assert_has_file co/usr/etc/testpkg/a.conf
+assert_not_has_file co/etc
+assert_has_file co/usr/lib/os-release
+assert_file_has_content co/usr/lib/os-release 'PRETTY_NAME="Sample OS 1.0"'
+assert_file_has_content co/usr/lib/os-release '^ID=sample'
+[ -z "$(ls -A co/var)" ] || fatal "/var is not empty in the commit"
+assert_has_dir co/tmp
+assert_not_has_file co/usr/etc/machine-id
+rpm -qa --root="$test_tmpdir/co" --dbpath=/usr/lib/sysimage/rpm | sort > rpmqa.txt
+assert_streq "$(wc -l < rpmqa.txt)" 12
+assert_file_has_content rpmqa.txt '^testpkg-lib-1.0-1.noarch$'
+# Fedora's rpm defaults to this dbpath; Debian's (~/.rpmdb) needs it spelled out.
+assert_has_dir co/usr/lib/sysimage/rpm
+assert_streq "$(readlink co/usr/share/rpm)" ../lib/sysimage/rpm
+ok "the tree: kernel in usr/lib/modules, /etc in usr/etc, empty /var, os-release, rpmdb read by rpm -qa --root"
+
+assert_file_has_content co/usr/etc/passwd '^testuser:'
+assert_file_has_content co/usr/etc/group '^testgroup:'
+uid=$(awk -F: '$1 == "testuser" {print $3}' co/usr/etc/passwd)
+ostree --repo=repo ls sample/x86_64/base /usr/share/testpkg-user/secret > secret.txt
+assert_file_has_content secret.txt "$uid"
+assert_file_has_content co/usr/etc/testpkg-post-marker post-ran
+assert_file_has_content co/usr/etc/testpkg-posttrans-marker posttrans
+assert_file_has_content co/usr/share/testpkg-user/from-post written-by-post
+assert_file_has_content co/usr/share/postprocess-marker from-postprocess
+assert_not_has_file co/usr/bin/sample-hello
+ostree --repo=cache/repo fsck >/dev/null
+ok "scriptlets ran in the tree (useradd, %post, %posttrans), postprocess ran, the cache is intact"
+
+jq -e '.commit and .inputhash and .packages == 12' compose.json >/dev/null
+ok "compose JSON names commit, input hash and package count"
+
+run_expect_rc 77 treectl compose tree --repo=repo --cachedir=cache compose/sample.yaml
+assert_file_has_content out.txt "No changes"
+assert_streq "$(ostree --repo=repo rev-parse sample/x86_64/base)" "$c1"
+ok "an unchanged recompose exits 77 and writes nothing"
+
+build_rpm testpkg-lib version 1.1
+rm -f "$RPM_REPO_DIR/testpkg-lib-1.0-1.noarch.rpm"
+make_repo
+treectl compose tree --repo=repo --cachedir=cache --write-composejson-to=compose2.json \
+  --gpg-sign="$TEST_GPG_KEYID" --gpg-homedir="$GNUPGHOME" --static-delta compose/sample.yaml > compose2.out
+c2=$(ostree --repo=repo rev-parse sample/x86_64/base)
+assert_strneq "$c2" "$c1"
+assert_streq "$(ostree --repo=repo rev-parse "$c2^")" "$c1"
+ostree --repo=repo static-delta list > deltas.txt
+assert_file_has_content deltas.txt "$c1-$c2"
+assert_streq "$(jq -r '."cache-hits"' compose2.json)" 11
+assert_file_has_content compose2.out "1 imported"
+ostree --repo=repo show --print-metadata-key=version "$c2" > version.txt
+assert_file_has_content version.txt "'1.0.1'"
+rm -rf co2
+ostree --repo=repo checkout sample/x86_64/base co2 >/dev/null
+assert_streq "$(grep '^testuser:' co2/usr/etc/passwd)" "$(grep '^testuser:' co/usr/etc/passwd)"
+ok "a one-package change imports exactly one package; version, parent and uids follow"
+
+# The composed commit deploys with the host path.
+SYSROOT="$test_tmpdir/sysroot"
+mkdir "$SYSROOT"
+ln -s "$test_tmpdir/repo" srv/repo
+treectl --sysroot "$SYSROOT" init --os sample --url "$HTTP_URL/repo" --gpg-key key.asc \
+  sample:sample/x86_64/base > init.out
+tc status > status.txt
+assert_file_has_content status.txt "Version: 1.0.1"
+ok "the composed commit deploys with treectl init and status shows its version"
+
+done_testing
