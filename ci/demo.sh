@@ -1,7 +1,8 @@
 #!/bin/bash
-# The host path end to end on a throwaway sysroot under ./demo/ (as root on Debian 12):
-# installs dependencies, builds, publishes a signed v1 of a small OS on a local HTTP server,
-# creates a sysroot from it, publishes v2, upgrades with progress, shows status, rolls back.
+# treectl end to end on throwaway directories under ./demo/ (as root on Debian 12):
+# installs dependencies, builds, builds the sample OS packages (samples/), composes and
+# signs version 1 with `treectl compose tree`, serves it on a local HTTP server, creates a
+# sysroot from it, composes version 2, upgrades with progress, shows status, rolls back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TREECTL_SRCDIR=$(pwd)
@@ -25,23 +26,36 @@ mkdir -p "$test_tmpdir"
 _bg_pids=()
 trap 'for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done; gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true' EXIT
 . tests/libfixtures.sh
-
-step "Publishing a GPG-signed version 1.0 on a local HTTP server"
 setup_gpg
-setup_remote_repo
-commit_os demo/x86_64/stable 1.0 >/dev/null
+
+step "Building the sample OS packages (rpmbuild + createrepo_c) from samples/"
+samples/build-packages.sh "$test_tmpdir/srv/rpms" 1
+mkdir -p "$test_tmpdir/compose"
+cp samples/sample-os.yaml "$test_tmpdir/compose/"
+printf '[sample]\nname=Sample OS packages\nbaseurl=file://%s\ngpgcheck=0\n' \
+  "$test_tmpdir/srv/rpms" > "$test_tmpdir/compose/sample.repo"
+ostree --repo="$test_tmpdir/srv/repo" init --mode=archive
+compose() {
+  treectl compose tree --repo="$test_tmpdir/srv/repo" --cachedir="$test_tmpdir/cache" \
+    --gpg-sign="$TEST_GPG_KEYID" --gpg-homedir="$GNUPGHOME" --static-delta \
+    "$test_tmpdir/compose/sample-os.yaml"
+}
+step "treectl compose tree samples/sample-os.yaml (version 1, signed)"
+compose
 start_httpd "$test_tmpdir/srv"
-echo "remote: $HTTP_URL/repo, ref demo/x86_64/stable, key $TEST_GPG_KEYID"
+echo "remote: $HTTP_URL/repo, ref sample/x86_64/stable, key $TEST_GPG_KEYID"
 
 SYSROOT="$test_tmpdir/sysroot"
 mkdir "$SYSROOT"
 step "treectl --sysroot $SYSROOT init ..."
-treectl --sysroot "$SYSROOT" init --os demo --url "$HTTP_URL/repo" \
-  --gpg-key "$test_tmpdir/test-key.asc" --karg rw --karg console=ttyS0 demo:demo/x86_64/stable
+treectl --sysroot "$SYSROOT" init --os sample --url "$HTTP_URL/repo" \
+  --gpg-key "$test_tmpdir/test-key.asc" --karg rw --karg console=ttyS0 sample:sample/x86_64/stable
 treectl --sysroot "$SYSROOT" status
 
-step "Publishing version 2.0 (new kernel) and upgrading"
-commit_os demo/x86_64/stable 2.0 --kernel=2 >/dev/null
+step "A new sample-release package, composed as version 2 (one package imported)"
+samples/build-packages.sh "$test_tmpdir/srv/rpms" 2
+compose
+step "treectl upgrade"
 treectl --sysroot "$SYSROOT" upgrade
 step "treectl status"
 treectl --sysroot "$SYSROOT" status
@@ -50,4 +64,4 @@ treectl --sysroot "$SYSROOT" rollback
 treectl --sysroot "$SYSROOT" status
 step "Boot entries written (boot/loader/entries)"
 head -n 3 "$SYSROOT"/boot/loader/entries/*.conf
-step "Done: the sysroot is in $SYSROOT"
+step "Done: the sysroot is in $SYSROOT, the composed repository in $test_tmpdir/srv/repo"

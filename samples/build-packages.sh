@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the sample OS packages (rpmbuild) into DIR and makes DIR an rpm-md repository
-# (createrepo_c). RELEASE_VERSION sets the version of sample-release, so a second run with
-# another value publishes an update.
+# (createrepo_c). RELEASE_VERSION sets the version of sample-release; run again on the same
+# DIR with another value to publish an update of that one package.
 #   samples/build-packages.sh DIR [RELEASE_VERSION]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +10,11 @@ test_tmpdir=$(mktemp -d)
 trap 'rm -rf "$test_tmpdir"' EXIT
 . "$top/tests/libtest-rpm.sh"
 rm -f "$RPM_REPO_DIR"/sample-release-*.rpm
-build_base_packages 6.1.0-sample "${2:-1}"
-build_shell_packages
+if [ -d "$RPM_REPO_DIR/repodata" ]; then
+  # An update: only the release package changes, the others stay byte for byte.
+  build_release_package "${2:-1}"
+else
+  build_base_packages 6.1.0-sample "${2:-1}"
+  build_shell_packages
+fi
 make_repo

@@ -87,6 +87,15 @@ write_repo_file() {
   } > "$file"
 }
 
+# build_release_package VERSION: the sample OS's os-release, in its own package so an
+# update can change just it.
+build_release_package() {
+  local osver=$1
+  build_rpm sample-release version "$osver" \
+    install "mkdir -p \$RPM_BUILD_ROOT/usr/lib \$RPM_BUILD_ROOT/etc && printf 'NAME=\"Sample OS\"\nID=sample\nVERSION_ID=$osver\nPRETTY_NAME=\"Sample OS $osver\"\n' > \$RPM_BUILD_ROOT/usr/lib/os-release && ln -s ../usr/lib/os-release \$RPM_BUILD_ROOT/etc/os-release && echo sample > \$RPM_BUILD_ROOT/etc/hostname" \
+    files '/usr/lib/os-release'$'\n''/etc/os-release'$'\n''%config(noreplace) /etc/hostname'
+}
+
 # build_base_packages: a tiny bootable OS as packages: filesystem layout, a "kernel", an
 # os-release and a shell-ish tool, enough for compose to produce a deployable commit.
 build_base_packages() {
@@ -94,9 +103,7 @@ build_base_packages() {
   build_rpm sample-filesystem \
     install 'mkdir -p $RPM_BUILD_ROOT/usr/bin $RPM_BUILD_ROOT/usr/sbin $RPM_BUILD_ROOT/usr/lib $RPM_BUILD_ROOT/usr/share $RPM_BUILD_ROOT/etc $RPM_BUILD_ROOT/var/lib' \
     files '%dir /usr/share'$'\n''%dir /var/lib'
-  build_rpm sample-release version "$osver" \
-    install "mkdir -p \$RPM_BUILD_ROOT/usr/lib \$RPM_BUILD_ROOT/etc && printf 'NAME=\"Sample OS\"\nID=sample\nVERSION_ID=$osver\nPRETTY_NAME=\"Sample OS $osver\"\n' > \$RPM_BUILD_ROOT/usr/lib/os-release && ln -s ../usr/lib/os-release \$RPM_BUILD_ROOT/etc/os-release && echo sample > \$RPM_BUILD_ROOT/etc/hostname" \
-    files '/usr/lib/os-release'$'\n''/etc/os-release'$'\n''%config(noreplace) /etc/hostname'
+  build_release_package "$osver"
   build_rpm sample-kernel version "${kver%%-*}" \
     install "mkdir -p \$RPM_BUILD_ROOT/usr/lib/modules/$kver && echo 'sample kernel $kver' > \$RPM_BUILD_ROOT/usr/lib/modules/$kver/vmlinuz && echo 'sample initramfs' > \$RPM_BUILD_ROOT/usr/lib/modules/$kver/initramfs.img" \
     files "/usr/lib/modules/$kver"

@@ -46,6 +46,12 @@ machineid-compat: false
 tmp-is-dir: true
 add-commit-metadata:
   sample.key: sample-value
+remove-from-packages:
+  - [testpkg-etc, "^/opt/testpkg/data$"]
+check-passwd:
+  type: previous
+check-groups:
+  type: previous
 YAML
 ostree --repo=repo init --mode=archive
 treectl compose tree --repo=repo --cachedir=cache --gpg-sign="$TEST_GPG_KEYID" \
@@ -78,6 +84,8 @@ ok "the commit is signed with the given key"
 ostree --repo=repo checkout sample/x86_64/base co >/dev/null
 assert_has_file co/usr/lib/modules/6.1.0-sample/vmlinuz
 assert_has_file co/usr/etc/testpkg/a.conf
+assert_not_has_file co/usr/lib/opt/testpkg/data
+assert_file_has_content co/usr/lib/tmpfiles.d/pkg-testpkg-etc.conf "/var/lib/testpkg"
 assert_not_has_file co/etc
 assert_has_file co/usr/lib/os-release
 assert_file_has_content co/usr/lib/os-release 'PRETTY_NAME="Sample OS 1.0"'
@@ -132,6 +140,13 @@ rm -rf co2
 ostree --repo=repo checkout sample/x86_64/base co2 >/dev/null
 assert_streq "$(grep '^testuser:' co2/usr/etc/passwd)" "$(grep '^testuser:' co/usr/etc/passwd)"
 ok "a one-package change imports exactly one package; version, parent and uids follow"
+
+sed '/^check-passwd:/,$d' compose/sample.yaml > compose/moved-uid.yaml
+printf 'check-passwd:\n  type: data\n  entries:\n    testuser: 4242\n' >> compose/moved-uid.yaml
+run_expect_fail 'check-passwd: user "testuser" changed id from 4242 to' \
+  treectl compose tree --repo=repo --cachedir=cache --force-nocache compose/moved-uid.yaml
+assert_streq "$(ostree --repo=repo rev-parse sample/x86_64/base)" "$c2"
+ok "check-passwd refuses a compose where a user's id moved; the ref stays"
 
 # The composed commit deploys with the host path.
 SYSROOT="$test_tmpdir/sysroot"

@@ -33,6 +33,7 @@ int treectl_builtin_cleanup (int argc, char **argv, GCancellable *cancellable, G
 int treectl_builtin_kargs (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_cancel (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_compose (int argc, char **argv, GCancellable *cancellable, GError **error);
+int treectl_builtin_db (int argc, char **argv, GCancellable *cancellable, GError **error);
 /* compose subcommands */
 int treectl_compose_tree (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_compose_import (int argc, char **argv, GCancellable *cancellable, GError **error);

@@ -32,6 +32,7 @@ static const TreectlCommand commands[] = {
   { "cancel", treectl_builtin_cancel, "Cancel the running transaction" },
   { "init", treectl_builtin_init, "Turn an empty directory into a sysroot and deploy into it" },
   { "compose", treectl_builtin_compose, "Build server commands (run in-process): compose tree" },
+  { "db", treectl_builtin_db, "Package lists of commits (run in-process): db list, db diff" },
   { NULL },
 };
 

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <rpm/header.h>
+#include <rpm/rpmfi.h>
+#include <string.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmmacro.h>
 #include <rpm/rpmprob.h>
@@ -265,23 +267,91 @@ tc_assembler_apply_ownership (OstreeRepo *repo, GPtrArray *pkg_commits, const ch
           if (lstat (full, &st) < 0)
             continue; /* removed since (remove-files) */
           /* Never chown a file shared with the package cache: copy it first. */
-          if (S_ISREG (st.st_mode) && st.st_nlink > 1)
-            {
-              g_autofree char *contents = NULL;
-              gsize len = 0;
-              g_autofree char *tmp = g_strconcat (full, ".treectl-tmp", NULL);
-              if (!g_file_get_contents (full, &contents, &len, error)
-                  || !g_file_set_contents_full (tmp, contents, len, G_FILE_SET_CONTENTS_NONE,
-                                                st.st_mode & 07777, error))
-                return FALSE;
-              if (rename (tmp, full) < 0)
-                return tc_throw_errno_prefix (error, "replacing %s", path);
-            }
+          if (!tc_break_hardlink (full, error))
+            return FALSE;
           if (lchown (full, (uid_t)uid, (gid_t)gid) < 0)
             return tc_throw_errno_prefix (error, "chown %s", path);
           if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))
             (void)chmod (full, st.st_mode & 07777);
         }
+    }
+  return TRUE;
+}
+
+/* Where a package path lives in the tree (the importer's translation, for the cases that
+ * matter to deletion). */
+static char *
+tree_path_for (const char *path)
+{
+  while (*path == '/')
+    path++;
+  static const struct
+  {
+    const char *from, *to;
+  } map[] = { { "etc/", "usr/etc/" }, { "boot/", "usr/lib/ostree-boot/" },
+              { "opt/", "usr/lib/opt/" }, { "bin/", "usr/bin/" }, { "sbin/", "usr/sbin/" },
+              { "lib/", "usr/lib/" }, { "lib64/", "usr/lib64/" } };
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    if (g_str_has_prefix (path, map[i].from))
+      return g_strconcat (map[i].to, path + strlen (map[i].from), NULL);
+  return g_strdup (path);
+}
+
+gboolean
+tc_assembler_remove_from_packages (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                                   JsonArray *rules, const char *rootfs, GError **error)
+{
+  for (guint r = 0; rules && r < json_array_get_length (rules); r++)
+    {
+      JsonArray *rule = json_array_get_array_element (rules, r);
+      guint n = rule ? json_array_get_length (rule) : 0;
+      if (n < 2)
+        return tc_throw (error, "remove-from-packages entry %u: expected [PACKAGE, REGEX...]", r);
+      const char *pkg = json_array_get_string_element (rule, 0);
+      g_autoptr(GPtrArray) regexes = g_ptr_array_new_with_free_func ((GDestroyNotify)g_regex_unref);
+      for (guint i = 1; i < n; i++)
+        {
+          g_autoptr(GError) local_error = NULL;
+          const char *pattern = json_array_get_string_element (rule, i);
+          GRegex *re = g_regex_new (pattern, 0, 0, &local_error);
+          if (!re)
+            return tc_throw (error, "remove-from-packages: %s: invalid regex \"%s\": %s", pkg,
+                             pattern, local_error->message);
+          g_ptr_array_add (regexes, re);
+        }
+      gint found = -1;
+      for (guint i = 0; i < pkg_names->len && found < 0; i++)
+        {
+          Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
+          if (!h)
+            return FALSE;
+          if (g_strcmp0 (headerGetString (h, RPMTAG_NAME), pkg) == 0)
+            {
+              found = i;
+              rpmfi fi = rpmfiNew (NULL, h, RPMTAG_BASENAMES, RPMFI_FLAGS_QUERY);
+              while (fi && rpmfiNext (fi) >= 0)
+                {
+                  const char *fn = rpmfiFN (fi);
+                  gboolean match = FALSE;
+                  for (guint k = 0; k < regexes->len && !match; k++)
+                    match = g_regex_match (regexes->pdata[k], fn, 0, NULL);
+                  if (!match || S_ISDIR (rpmfiFMode (fi)))
+                    continue;
+                  g_autofree char *rel = tree_path_for (fn);
+                  g_autofree char *full = g_build_filename (rootfs, rel, NULL);
+                  if (unlink (full) < 0 && errno != ENOENT)
+                    {
+                      rpmfiFree (fi);
+                      headerFree (h);
+                      return tc_throw_errno_prefix (error, "remove-from-packages: removing %s", fn);
+                    }
+                }
+              rpmfiFree (fi);
+            }
+          headerFree (h);
+        }
+      if (found < 0)
+        return tc_throw (error, "remove-from-packages: package \"%s\" is not in the compose", pkg);
     }
   return TRUE;
 }

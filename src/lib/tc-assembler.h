@@ -3,6 +3,7 @@
  * order, then the rpmdb written by librpm from the headers kept in those commits. */
 #pragma once
 
+#include <json-glib/json-glib.h>
 #include <ostree.h>
 #include <rpm/header.h>
 
@@ -28,5 +29,11 @@ Header tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, 
  * created the users (see treectl.nonroot-files in the importer). */
 gboolean tc_assembler_apply_ownership (OstreeRepo *repo, GPtrArray *pkg_commits,
                                        const char *rootfs, GError **error);
+
+/* The treefile's remove-from-packages: [[PACKAGE, REGEX...]...] deletes the files PACKAGE
+ * owns whose path matches a REGEX (the rpmdb keeps listing them, as in rpm-ostree). */
+gboolean tc_assembler_remove_from_packages (OstreeRepo *repo, GPtrArray *pkg_commits,
+                                            GPtrArray *pkg_names, JsonArray *rules,
+                                            const char *rootfs, GError **error);
 
 G_END_DECLS

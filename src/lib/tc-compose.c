@@ -600,24 +600,6 @@ write_outputs (Compose *c, GVariant *result, GPtrArray *pkg_names, GError **erro
   return json_generator_to_file (gen, c->opts->write_composejson_to, error);
 }
 
-static gboolean
-remove_tree (const char *path)
-{
-  g_autoptr(GFile) f = g_file_new_for_path (path);
-  g_autoptr(GFileEnumerator) e = g_file_enumerate_children (
-      f, "standard::name,standard::type", G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  GFileInfo *info;
-  GFile *child;
-  while (e && g_file_enumerator_iterate (e, &info, &child, NULL, NULL) && info)
-    {
-      g_autofree char *p = g_file_get_path (child);
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        remove_tree (p);
-      else
-        (void)unlink (p);
-    }
-  return rmdir (path) == 0;
-}
 
 static void
 header_free (gpointer h)
@@ -668,6 +650,90 @@ run_scriptlets (Compose *c, const char *rootfs, GPtrArray *pkg_commits, GPtrArra
     }
   tc_output_task_end ("done");
   return TRUE;
+}
+
+/* name -> id of a passwd or group file's text. */
+static GHashTable *
+parse_ids (const char *text)
+{
+  GHashTable *ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto(GStrv) f = g_strsplit (*l, ":", 4);
+      if (g_strv_length (f) >= 3)
+        g_hash_table_insert (ids, g_strdup (f[0]), g_strdup (f[2]));
+    }
+  return ids;
+}
+
+/* check-passwd / check-groups: users and groups must keep their ids (type previous, file or
+ * data) so files on hosts keep their owners across updates. */
+static gboolean
+check_one_db (Compose *c, const char *rootfs, const char *key, const char *db, GError **error)
+{
+  JsonObject *root = tc_treefile_get_root (c->treefile);
+  if (!json_object_has_member (root, key))
+    return TRUE;
+  JsonObject *spec = json_object_get_object_member (root, key);
+  const char *type = spec ? json_object_get_string_member_with_default (spec, "type", "none")
+                          : "none";
+  g_autofree char *expected_text = NULL;
+  if (g_str_equal (type, "none"))
+    return TRUE;
+  else if (g_str_equal (type, "previous"))
+    expected_text = previous_file (c, db);
+  else if (g_str_equal (type, "file"))
+    {
+      const char *filename = json_object_get_string_member_with_default (spec, "filename", NULL);
+      if (!filename || !g_file_get_contents (filename, &expected_text, NULL, error))
+        return tc_throw (error, "%s: cannot read its file %s", key, filename ? filename : "(none)");
+    }
+  else if (g_str_equal (type, "data"))
+    {
+      JsonObject *entries = json_object_get_object_member (spec, "entries");
+      GString *s = g_string_new ("");
+      GList *members = entries ? json_object_get_members (entries) : NULL;
+      for (GList *l = members; l; l = l->next)
+        {
+          JsonNode *v = json_object_get_member (entries, l->data);
+          gint64 id = JSON_NODE_HOLDS_ARRAY (v)
+                          ? json_array_get_int_element (json_node_get_array (v), 0)
+                          : json_node_get_int (v);
+          g_string_append_printf (s, "%s:x:%" G_GINT64_FORMAT ":\n", (char *)l->data, id);
+        }
+      g_list_free (members);
+      expected_text = g_string_free (s, FALSE);
+    }
+  else
+    return tc_throw (error, "%s: unknown type \"%s\"", key, type);
+  if (!expected_text)
+    return TRUE; /* first compose: nothing to compare with */
+  g_autofree char *path = g_build_filename (rootfs, "usr/etc", db, NULL);
+  g_autofree char *current_text = NULL;
+  if (!g_file_get_contents (path, &current_text, NULL, error))
+    return FALSE;
+  g_autoptr(GHashTable) expected = parse_ids (expected_text);
+  g_autoptr(GHashTable) current = parse_ids (current_text);
+  GHashTableIter it;
+  gpointer name, id;
+  g_hash_table_iter_init (&it, expected);
+  while (g_hash_table_iter_next (&it, &name, &id))
+    {
+      const char *now = g_hash_table_lookup (current, name);
+      if (now && !g_str_equal (now, id))
+        return tc_throw (error, "%s: %s \"%s\" changed id from %s to %s", key,
+                         g_str_equal (db, "passwd") ? "user" : "group", (char *)name,
+                         (char *)id, now);
+    }
+  return TRUE;
+}
+
+static gboolean
+check_ids (Compose *c, const char *rootfs, GError **error)
+{
+  return check_one_db (c, rootfs, "check-passwd", "passwd", error)
+         && check_one_db (c, rootfs, "check-groups", "group", error);
 }
 
 /* The treefile's postprocess scripts (included files' first), then postprocess-script. */
@@ -793,9 +859,16 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
   if (ok)
     {
       tc_output_task_begin ("Postprocessing and writing the rpmdb");
+      JsonObject *tf_root = tc_treefile_get_root (c->treefile);
+      JsonArray *rfp = json_object_has_member (tf_root, "remove-from-packages")
+                           ? json_object_get_array_member (tf_root, "remove-from-packages")
+                           : NULL;
       ok = tc_assembler_apply_ownership (c->pkgcache, pkg_commits, rootfs, error)
+           && tc_assembler_remove_from_packages (c->pkgcache, pkg_commits, pkg_names, rfp, rootfs,
+                                                 error)
            && tc_postprocess_rootfs (rootfs, c->treefile, version, cancellable, error)
            && run_postprocess_scripts (c, rootfs, cancellable, error)
+           && check_ids (c, rootfs, error)
            && tc_assembler_write_rpmdb (c->pkgcache, pkg_commits, rootfs, cancellable, error);
       tc_output_task_end (ok ? "done" : "failed");
     }
@@ -808,7 +881,7 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
                           error);
       tc_output_task_end (ok ? "done" : "failed");
     }
-  remove_tree (rootfs);
+  (void)tc_rm_rf (rootfs, FALSE, NULL);
   if (!ok || !publish (c, commit, cancellable, error))
     return FALSE;
 
@@ -846,7 +919,7 @@ tc_compose_tree (const TcComposeOptions *opts, GVariant **out_result, GCancellab
   queue_init (&c.installs);
   gboolean ok = run_compose (&c, out_result, cancellable, error);
   if (c.cachedir_is_temporary && c.cachedir)
-    remove_tree (c.cachedir);
+    (void)tc_rm_rf (c.cachedir, FALSE, NULL);
   compose_clear (&c);
   return ok;
 }

@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,38 +120,6 @@ init_inner (const char *path, const TcInitOptions *opts, TcOrigin *origin, GVari
   return TRUE;
 }
 
-/* Removes everything below @dir (which is kept), clearing the immutable bit ostree sets on
- * deployment roots. Best effort: used only to undo a failed init. */
-static void
-empty_directory (GFile *dir)
-{
-  g_autoptr(GFileEnumerator) e = g_file_enumerate_children (
-      dir, "standard::name,standard::type", G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  if (!e)
-    return;
-  GFileInfo *info;
-  GFile *child;
-  while (g_file_enumerator_iterate (e, &info, &child, NULL, NULL) && info)
-    {
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        {
-          g_autofree char *p = g_file_get_path (child);
-          int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-          if (fd >= 0)
-            {
-              int attr = 0;
-              if (ioctl (fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL))
-                {
-                  attr &= ~FS_IMMUTABLE_FL;
-                  (void)ioctl (fd, FS_IOC_SETFLAGS, &attr);
-                }
-              close (fd);
-            }
-          empty_directory (child);
-        }
-      (void)g_file_delete (child, NULL, NULL);
-    }
-}
 
 gboolean
 tc_init_sysroot (const char *path, const TcInitOptions *opts, GVariant **out_result,
@@ -179,7 +145,7 @@ tc_init_sysroot (const char *path, const TcInitOptions *opts, GVariant **out_res
 
   if (init_inner (path, opts, origin, out_result, cancellable, error))
     return TRUE;
-  g_autoptr(GFile) dir = g_file_new_for_path (path);
-  empty_directory (dir);
+  /* Best effort: leave the directory empty, as it was. */
+  (void)tc_rm_rf (path, TRUE, NULL);
   return FALSE;
 }

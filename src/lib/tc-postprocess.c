@@ -60,32 +60,6 @@ ensure_link (const char *rootfs, const char *path, const char *target, GError **
   return TRUE;
 }
 
-static gboolean
-rm_rf (const char *path, GError **error)
-{
-  g_autoptr(GFile) f = g_file_new_for_path (path);
-  struct stat st;
-  if (lstat (path, &st) < 0)
-    return TRUE;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GFileEnumerator) e = g_file_enumerate_children (
-          f, "standard::name", G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, error);
-      if (!e)
-        return FALSE;
-      GFileInfo *info;
-      GFile *child;
-      while (g_file_enumerator_iterate (e, &info, &child, NULL, error) && info)
-        {
-          g_autofree char *p = g_file_get_path (child);
-          if (!rm_rf (p, error))
-            return FALSE;
-        }
-    }
-  if (remove (path) < 0)
-    return tc_throw_errno_prefix (error, "removing %s", path);
-  return TRUE;
-}
 
 /* The root layout ostree-prepare-root and systemd expect. */
 static gboolean
@@ -126,7 +100,7 @@ make_layout (const char *rootfs, TcTreefile *treefile, GError **error)
   while (d && (name = g_dir_read_name (d)))
     {
       g_autofree char *child = g_build_filename (var, name, NULL);
-      if (!rm_rf (child, error))
+      if (!tc_rm_rf (child, FALSE, error))
         return FALSE;
     }
   return replace_file (rootfs, "usr/lib/tmpfiles.d/treectl-layout.conf",
@@ -330,7 +304,7 @@ apply_remove_files (const char *rootfs, TcTreefile *treefile, GError **error)
       if (strstr (rel, ".."))
         return tc_throw (error, "remove-files: %s contains \"..\"", *p);
       g_autofree char *full = g_build_filename (rootfs, rel, NULL);
-      if (!rm_rf (full, error))
+      if (!tc_rm_rf (full, FALSE, error))
         return FALSE;
     }
   return TRUE;

@@ -231,25 +231,6 @@ tc_scripts_run_postprocess (const char *rootfs, const char *const *scripts,
   return ok;
 }
 
-/* Replaces a file by a copy of itself, so it stops sharing an inode. */
-static gboolean
-unshare_file (const char *path, GError **error)
-{
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-  struct stat st;
-  if (lstat (path, &st) < 0)
-    return tc_throw_errno_prefix (error, "stat %s", path);
-  if (!g_file_get_contents (path, &contents, &len, error))
-    return FALSE;
-  g_autofree char *tmp = g_strconcat (path, ".treectl-tmp", NULL);
-  if (!g_file_set_contents_full (tmp, contents, len, G_FILE_SET_CONTENTS_NONE,
-                                 st.st_mode & 07777, error))
-    return FALSE;
-  if (chmod (tmp, st.st_mode & 07777) < 0 || rename (tmp, path) < 0)
-    return tc_throw_errno_prefix (error, "replacing %s", path);
-  return TRUE;
-}
 
 static gboolean
 unshare_dir (const char *dir, GError **error)
@@ -269,7 +250,7 @@ unshare_dir (const char *dir, GError **error)
           if (!unshare_dir (path, error))
             return FALSE;
         }
-      else if (S_ISREG (st.st_mode) && st.st_nlink > 1 && !unshare_file (path, error))
+      else if (!tc_break_hardlink (path, error))
         return FALSE;
     }
   return TRUE;

@@ -3,7 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ostree.h>
 
@@ -80,5 +86,78 @@ tc_is_checksum_prefix (const char *s)
   for (size_t i = 0; i < n; i++)
     if (!g_ascii_isxdigit (s[i]) || g_ascii_isupper (s[i]))
       return FALSE;
+  return TRUE;
+}
+
+static void
+clear_immutable (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return;
+  int attr = 0;
+  if (ioctl (fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL))
+    {
+      attr &= ~FS_IMMUTABLE_FL;
+      (void)ioctl (fd, FS_IOC_SETFLAGS, &attr);
+    }
+  close (fd);
+}
+
+gboolean
+tc_rm_rf (const char *path, gboolean keep_top, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    return errno == ENOENT ? TRUE : tc_throw_errno_prefix (error, "stat %s", path);
+  if (S_ISDIR (st.st_mode))
+    {
+      clear_immutable (path);
+      g_autoptr(GDir) dir = g_dir_open (path, 0, error);
+      if (!dir)
+        return FALSE;
+      const char *name;
+      while ((name = g_dir_read_name (dir)))
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (!tc_rm_rf (child, FALSE, error))
+            return FALSE;
+        }
+      if (keep_top)
+        return TRUE;
+      if (rmdir (path) < 0)
+        return tc_throw_errno_prefix (error, "removing %s", path);
+      return TRUE;
+    }
+  if (keep_top)
+    return TRUE;
+  if (unlink (path) < 0 && errno != ENOENT)
+    return tc_throw_errno_prefix (error, "removing %s", path);
+  return TRUE;
+}
+
+gboolean
+tc_break_hardlink (const char *path, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    return tc_throw_errno_prefix (error, "stat %s", path);
+  if (!S_ISREG (st.st_mode) || st.st_nlink <= 1)
+    return TRUE;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return FALSE;
+  g_autofree char *tmp = g_strconcat (path, ".treectl-tmp", NULL);
+  if (!g_file_set_contents_full (tmp, contents, len, G_FILE_SET_CONTENTS_NONE, st.st_mode & 07777,
+                                 error))
+    return FALSE;
+  if (chmod (tmp, st.st_mode & 07777) < 0 || rename (tmp, path) < 0)
+    {
+      int errsv = errno;
+      (void)unlink (tmp);
+      errno = errsv;
+      return tc_throw_errno_prefix (error, "replacing %s", path);
+    }
   return TRUE;
 }

@@ -22,4 +22,13 @@ gboolean tc_parse_refspec (const char *refspec, char **out_remote, char **out_re
 /* Whether @s looks like a (possibly abbreviated, >= 8 digits) SHA-256 hex checksum. */
 gboolean tc_is_checksum_prefix (const char *s);
 
+/* Removes @path and everything below it (symlinks are not followed), clearing the immutable
+ * attribute ostree sets on deployment roots. A missing @path is not an error. With
+ * @keep_top, @path itself stays (emptied). */
+gboolean tc_rm_rf (const char *path, gboolean keep_top, GError **error);
+
+/* Gives the regular file @path an inode of its own (a copy replacing it) when it shares one,
+ * so changing it cannot change a hardlinked object in a repository. */
+gboolean tc_break_hardlink (const char *path, GError **error);
+
 G_END_DECLS
