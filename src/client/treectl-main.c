@@ -31,7 +31,7 @@ static const TreectlCommand commands[] = {
   { "kargs", treectl_builtin_kargs, "Show or change kernel arguments" },
   { "cancel", treectl_builtin_cancel, "Cancel the running transaction" },
   { "init", treectl_builtin_init, "Turn an empty directory into a sysroot and deploy into it" },
-  { "compose", treectl_builtin_compose, "Build server commands (run in-process): compose tree" },
+  { "compose", treectl_builtin_compose, "Build server commands: compose tree, compose import" },
   { "db", treectl_builtin_db, "Package lists of commits (run in-process): db list, db diff" },
   { NULL },
 };
@@ -41,11 +41,11 @@ print_usage (FILE *out)
 {
   fprintf (out, "Usage: treectl [--sysroot DIR] COMMAND [OPTION...]\n\n"
                 "Manage an operating system kept as content-addressed trees.\n\n"
-                "Host commands (run through treectld):\n");
+                "Commands (host commands run through treectld; compose and db in-process):\n");
   for (const TreectlCommand *c = commands; c->name; c++)
     fprintf (out, "  %-10s %s\n", c->name, c->summary);
   fprintf (out, "\nGlobal options:\n"
-                "  --sysroot DIR   Operate on the sysroot at DIR through a private treectld\n"
+                "  --sysroot DIR   Operate on the sysroot at DIR (host commands: a private treectld)\n"
                 "  --version       Print the version and built-in features\n"
                 "  -h, --help      Show this help\n\n"
                 "Run 'treectl COMMAND --help' for a command's options.\n");
@@ -53,7 +53,7 @@ print_usage (FILE *out)
 
 static GOptionEntry shared_entries[] = {
   { "sysroot", 0, 0, G_OPTION_ARG_FILENAME, &treectl_opt_sysroot,
-    "Operate on the sysroot at DIR (a private treectld is started for it)", "DIR" },
+    "Operate on the sysroot at DIR (host commands start a private treectld for it)", "DIR" },
   { NULL },
 };
 
@@ -84,6 +84,9 @@ print_version (void)
            "Features:\n"
            " - host: status upgrade deploy rebase rollback cleanup kargs cancel init\n"
            " - daemon: system bus (org.treectl.Treectl1), peer mode (--sysroot), polkit\n"
+           " - compose: treefile (YAML, JSON), rpm-md (gz, xz, zstd) via libsolv, librpm import,\n"
+           "   bubblewrap scriptlets, rpmdb, static deltas\n"
+           " - db: list, diff\n"
            " - signatures: gpg (gpgme via libostree)\n",
            PACKAGE_VERSION);
 }
