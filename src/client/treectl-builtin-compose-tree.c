@@ -23,6 +23,7 @@ static gboolean opt_static_delta;
 static char *opt_write_commitid_to;
 static char *opt_write_composejson_to;
 static char **opt_add_metadata_strings;
+static char **opt_lua_skip;
 
 static GOptionEntry entries[] = {
   { "repo", 'r', 0, G_OPTION_ARG_FILENAME, &opt_repo,
@@ -49,6 +50,8 @@ static GOptionEntry entries[] = {
     "Write a JSON summary of the compose to FILE", "FILE" },
   { "add-metadata-string", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_add_metadata_strings,
     "Add KEY=VALUE to the commit metadata (version=V sets the version)", "KEY=VALUE" },
+  { "skip-lua-scriptlets-of", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_lua_skip,
+    "Skip the Lua scriptlets of package NAME instead of failing (repeatable)", "NAME" },
   { NULL },
 };
 
@@ -104,6 +107,7 @@ treectl_compose_tree (int argc, char **argv, GCancellable *cancellable, GError *
     .write_commitid_to = opt_write_commitid_to,
     .write_composejson_to = opt_write_composejson_to,
     .add_metadata_strings = opt_add_metadata_strings,
+    .lua_skip_ok = opt_lua_skip,
   };
   g_autoptr(GVariant) result = NULL;
   if (!tc_compose_tree (&opts, &result, cancellable, error))

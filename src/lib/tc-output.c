@@ -3,39 +3,87 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "tc-output.h"
+
+/* On a terminal a task's progress rewrites one line; in a pipe each task prints one line
+ * when it ends and percentages are left out. */
+static char *console_task;
+static gboolean console_line_open;
+
+static gboolean
+console_is_tty (void)
+{
+  static int is_tty = -1;
+  if (is_tty < 0)
+    is_tty = isatty (STDOUT_FILENO);
+  return is_tty;
+}
+
+static void
+console_close_line (void)
+{
+  if (console_line_open)
+    g_print ("\n");
+  console_line_open = FALSE;
+}
 
 static void
 console_message (const char *text, gpointer user_data)
 {
+  console_close_line ();
   g_print ("%s\n", text);
 }
 
 static void
 console_task_begin (const char *text, gpointer user_data)
 {
-  g_print ("%s... ", text);
-  fflush (stdout);
+  console_close_line ();
+  g_free (console_task);
+  console_task = g_strdup (text);
+  if (console_is_tty ())
+    {
+      g_print ("%s... ", text);
+      fflush (stdout);
+      console_line_open = TRUE;
+    }
 }
 
 static void
 console_task_end (const char *text, gpointer user_data)
 {
-  g_print ("%s\n", text);
+  if (console_is_tty ())
+    g_print ("\r\033[K%s... %s\n", console_task ? console_task : "", text);
+  else
+    g_print ("%s: %s\n", console_task ? console_task : "", text);
+  console_line_open = FALSE;
+  g_clear_pointer (&console_task, g_free);
 }
 
 static void
 console_percent (const char *text, guint percent, gpointer user_data)
 {
-  g_print ("%s: %u%%\n", text, percent);
+  if (!console_is_tty ())
+    return;
+  g_print ("\r\033[K%s: [%-30.*s] %3u%%", text, (int)(percent * 30 / 100),
+           "==============================", percent);
+  fflush (stdout);
+  console_line_open = TRUE;
 }
 
 static void
 console_download (GVariant *progress, gpointer user_data)
 {
   g_autofree char *line = tc_output_format_download (progress);
-  g_print ("%s\n", line);
+  if (console_is_tty ())
+    {
+      g_print ("\r\033[K%s", line);
+      fflush (stdout);
+      console_line_open = TRUE;
+    }
+  else if (g_variant_lookup (progress, "status", "&s", NULL))
+    g_print ("  %s\n", line);
 }
 
 static const TcOutputSink console_sink = {
