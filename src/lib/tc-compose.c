@@ -271,6 +271,87 @@ repo_keyring (Compose *c, TcRepo *repo, GCancellable *cancellable, GError **erro
   return g_steal_pointer (&dir);
 }
 
+/* One package to import, prepared by the download loop for the import threads. */
+typedef struct
+{
+  char *path;
+  char *nevra;
+  TcImportOptions opts;
+  char *commit; /* result */
+} ImportJob;
+
+typedef struct
+{
+  Compose *c;
+  GMutex lock;
+  GError *error; /* the first failure; the others stop early */
+  GCancellable *cancellable;
+  guint n_done;
+  guint n_jobs;
+} ImportRun;
+
+static void
+import_job_run (gpointer data, gpointer user_data)
+{
+  ImportJob *job = data;
+  ImportRun *run = user_data;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *ref = NULL;
+  if (!g_cancellable_is_cancelled (run->cancellable))
+    tc_importer_import (run->c->pkgcache, job->path, &job->opts, TRUE, &job->commit, &ref,
+                        run->cancellable, &local_error);
+  g_mutex_lock (&run->lock);
+  if (local_error && !run->error)
+    {
+      run->error = g_steal_pointer (&local_error);
+      g_cancellable_cancel (run->cancellable);
+    }
+  run->n_done++;
+  tc_output_percent (run->n_done * 100 / run->n_jobs, "Importing %u packages", run->n_jobs);
+  g_mutex_unlock (&run->lock);
+}
+
+static void
+import_job_free (ImportJob *job)
+{
+  g_free (job->path);
+  g_free (job->nevra);
+  g_free (job->commit);
+  g_free (job);
+}
+
+/* Imports the jobs into the package cache in one transaction, on as many threads as the
+ * machine has cores (libostree writes objects concurrently; librpm reads each package on
+ * its own transaction set). */
+static gboolean
+import_parallel (Compose *c, GPtrArray *jobs, GCancellable *cancellable, GError **error)
+{
+  if (jobs->len == 0)
+    return TRUE;
+  g_autoptr(GCancellable) stop = g_cancellable_new ();
+  gulong forward = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (g_cancellable_cancel),
+                                                        stop, NULL)
+                               : 0;
+  ImportRun run = { .c = c, .cancellable = stop, .n_jobs = jobs->len };
+  g_mutex_init (&run.lock);
+  guint n_threads = CLAMP (g_get_num_processors (), 1, 4);
+  GThreadPool *pool = g_thread_pool_new (import_job_run, &run, n_threads, TRUE, error);
+  if (!pool)
+    return FALSE;
+  for (guint i = 0; i < jobs->len; i++)
+    g_thread_pool_push (pool, jobs->pdata[i], NULL);
+  g_thread_pool_free (pool, FALSE, TRUE);
+  if (forward)
+    g_cancellable_disconnect (cancellable, forward);
+  g_mutex_clear (&run.lock);
+  if (run.error)
+    {
+      g_propagate_error (error, run.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
                      GCancellable *cancellable, GError **error)
@@ -280,9 +361,10 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
     return tc_throw_errno_prefix (error, "mkdir %s", pkgdir);
   g_autoptr(GHashTable) keyrings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   gboolean nodocs = !tc_treefile_get_bool (c->treefile, "documentation", TRUE);
-  if (!ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error))
-    return FALSE;
   guint n = c->installs.count;
+  /* Slot i of pkg_commits is filled here for cached packages, after the import otherwise. */
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify)import_job_free);
+  g_autofree ImportJob **job_of = g_new0 (ImportJob *, n);
   for (guint i = 0; i < n; i++)
     {
       Solvable *s = pool_id2solvable (c->pool, c->installs.elements[i]);
@@ -296,6 +378,7 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
           g_ptr_array_add (pkg_commits, g_steal_pointer (&commit_csum));
           continue;
         }
+      g_ptr_array_add (pkg_commits, NULL);
       TcRepo *repo = s->repo->appdata;
       g_autofree char *url = tc_rpmmd_package_url (s);
       Id type = 0;
@@ -310,7 +393,6 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
           if (!tc_fetch_to_file (url, path, sha256, cancellable, error))
             {
               tc_output_task_end ("failed");
-              ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
               g_prefix_error (error, "downloading %s: ", nevra);
               return FALSE;
             }
@@ -318,15 +400,17 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
         }
       else if (!tc_fetch_to_file (url, NULL, sha256, cancellable, error))
         {
-          ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
           g_prefix_error (error, "package %s: ", nevra);
           return FALSE;
         }
-      TcImportOptions iopts = { .flags = nodocs ? TC_IMPORT_FLAGS_NODOCS : 0 };
+      ImportJob *job = g_new0 (ImportJob, 1);
+      job->path = g_steal_pointer (&path);
+      job->nevra = g_strdup (nevra);
+      job->opts.flags = nodocs ? TC_IMPORT_FLAGS_NODOCS : 0;
       /* The distribution's filesystem package owns /dev, /proc, /srv ... which the ostree
        * layout provides itself. */
       if (g_str_equal (pool_id2str (c->pool, s->name), "filesystem"))
-        iopts.flags |= TC_IMPORT_FLAGS_SKIP_UNSUPPORTED;
+        job->opts.flags |= TC_IMPORT_FLAGS_SKIP_UNSUPPORTED;
       if (repo->gpgcheck)
         {
           const char *keyring = g_hash_table_lookup (keyrings, repo->id);
@@ -335,27 +419,31 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
               char *dir = repo_keyring (c, repo, cancellable, error);
               if (!dir)
                 {
-                  ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+                  import_job_free (job);
                   return FALSE;
                 }
               g_hash_table_insert (keyrings, repo->id, dir);
               keyring = dir;
             }
-          iopts.flags |= TC_IMPORT_FLAGS_REQUIRE_SIGNATURE;
-          iopts.keyring_dir = keyring;
+          job->opts.flags |= TC_IMPORT_FLAGS_REQUIRE_SIGNATURE;
+          job->opts.keyring_dir = keyring;
         }
-      tc_output_percent (i * 100 / n, "Importing packages");
-      g_autofree char *imported_ref = NULL;
-      if (!tc_importer_import (c->pkgcache, path, &iopts, TRUE, &commit_csum, &imported_ref,
-                               cancellable, error))
-        {
-          ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
-          return FALSE;
-        }
-      g_ptr_array_add (pkg_commits, g_steal_pointer (&commit_csum));
+      job_of[i] = job;
+      g_ptr_array_add (jobs, job);
+    }
+
+  if (!ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error))
+    return FALSE;
+  if (!import_parallel (c, jobs, cancellable, error))
+    {
+      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+      return FALSE;
     }
   if (!ostree_repo_commit_transaction (c->pkgcache, NULL, cancellable, error))
     return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (job_of[i])
+      pkg_commits->pdata[i] = g_steal_pointer (&job_of[i]->commit);
   tc_output_message ("Packages: %u, %u from the cache, %u imported", n, c->cache_hits,
                      n - c->cache_hits);
   return TRUE;

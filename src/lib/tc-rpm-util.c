@@ -37,10 +37,16 @@ struct TcRpmLogCapture
   GString *messages;
 };
 
+/* librpm has one process-wide log callback; each thread importing a package captures into
+ * its own buffer, so packages can be imported in parallel. */
+static GPrivate current_capture;
+
 static int
 log_capture_cb (rpmlogRec rec, rpmlogCallbackData data)
 {
-  TcRpmLogCapture *capture = data;
+  TcRpmLogCapture *capture = g_private_get (&current_capture);
+  if (capture == NULL)
+    return RPMLOG_DEFAULT;
   if (rpmlogRecPriority (rec) > RPMLOG_WARNING)
     return 0;
   g_autofree char *msg = g_strstrip (g_strdup (rpmlogRecMessage (rec)));
@@ -57,7 +63,13 @@ tc_rpm_log_capture_begin (void)
 {
   TcRpmLogCapture *capture = g_new0 (TcRpmLogCapture, 1);
   capture->messages = g_string_new ("");
-  rpmlogSetCallback (log_capture_cb, capture);
+  static gsize installed;
+  if (g_once_init_enter (&installed))
+    {
+      rpmlogSetCallback (log_capture_cb, NULL);
+      g_once_init_leave (&installed, 1);
+    }
+  g_private_set (&current_capture, capture);
   return capture;
 }
 
@@ -78,8 +90,7 @@ tc_rpm_log_capture_end (TcRpmLogCapture *capture)
 {
   if (capture == NULL)
     return;
-  /* librpm has no getter for the previous callback; NULL restores its default printing. */
-  rpmlogSetCallback (NULL, NULL);
+  g_private_set (&current_capture, NULL);
   g_string_free (capture->messages, TRUE);
   g_free (capture);
 }
