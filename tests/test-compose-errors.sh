@@ -10,6 +10,11 @@ build_rpm clash-a install 'mkdir -p $RPM_BUILD_ROOT/usr/bin && echo a > $RPM_BUI
 build_rpm clash-b install 'mkdir -p $RPM_BUILD_ROOT/usr/bin && echo b > $RPM_BUILD_ROOT/usr/bin/clash' files /usr/bin/clash
 build_rpm needs-missing requires no-such-capability
 build_rpm victim
+build_shell_packages
+build_rpm failing-script requires sample-busybox post 'echo "boom from post" >&2'$'\n''exit 3'
+lua_rpm="$TREECTL_SRCDIR/../shared/testdata/rpms/rpm/luafork-1.0-1.noarch.rpm"
+have_lua=
+if [ -f "$lua_rpm" ]; then cp "$lua_rpm" "$RPM_REPO_DIR/"; have_lua=1; fi
 make_repo
 mkdir -p srv
 cp -r "$RPM_REPO_DIR" srv/yumrepo
@@ -86,6 +91,24 @@ treefile unsigned signed victim
 run_expect_fail "signature" compose --cachedir=cache-signed c/unsigned.yaml
 ref_unchanged
 ok "an unsigned RPM in a gpgcheck=1 repo"
+
+treefile failscript local failing-script
+run_expect_fail "the %post scriptlet of failing-script-1.0-1.noarch failed (exit 3)" compose c/failscript.yaml
+assert_file_has_content err.txt "boom from post"
+ref_unchanged
+ok "a failing scriptlet fails the compose and its output is shown"
+
+if [ -n "$have_lua" ]; then
+  treefile lua local luafork
+  run_expect_fail "scriptlet is written in Lua, which treectl does not run" compose c/lua.yaml
+  ref_unchanged
+  compose --skip-lua-scriptlets-of=luafork c/lua.yaml > lua-skip.out
+  assert_file_has_content lua-skip.out "Skipping the Lua %pre scriptlet of luafork"
+  good=$(ostree --repo=repo rev-parse test/bad)
+  ok "a Lua scriptlet is refused unless the package is listed as safe to skip"
+else
+  echo "# skip Lua scriptlet case: ../shared/testdata is not present"
+fi
 
 run_expect_fail "signing with key NOSUCHKEY" compose --gpg-sign=NOSUCHKEY --gpg-homedir="$GNUPGHOME" c/good.yaml
 ref_unchanged

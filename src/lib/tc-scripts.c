@@ -194,7 +194,23 @@ static void
 remove_mountpoints (const char *rootfs)
 {
   g_autofree char *etc = g_build_filename (rootfs, "etc", NULL);
+  g_autofree char *sysroot_tmp = g_build_filename (rootfs, "sysroot", "tmp", NULL);
   (void)rmdir (etc);
+  (void)rmdir (sysroot_tmp);
+}
+
+/* With the default layout /tmp is a link to sysroot/tmp, which only exists on a host: give
+ * the scripts' tmpfs somewhere to go (remove_mountpoints() takes it away again). */
+static gboolean
+prepare_mountpoints (const char *rootfs, GError **error)
+{
+  g_autofree char *tmp = g_build_filename (rootfs, "tmp", NULL);
+  if (!g_file_test (tmp, G_FILE_TEST_IS_SYMLINK))
+    return TRUE;
+  g_autofree char *sysroot_tmp = g_build_filename (rootfs, "sysroot", "tmp", NULL);
+  if (g_mkdir_with_parents (sysroot_tmp, 01777) < 0)
+    return tc_throw_errno_prefix (error, "mkdir %s", sysroot_tmp);
+  return TRUE;
 }
 
 gboolean
@@ -202,7 +218,7 @@ tc_scripts_run (const char *rootfs, GPtrArray *headers, GPtrArray *names,
                 const char *const *lua_skip_ok, GCancellable *cancellable, GError **error)
 {
   UsrView view = { 0 };
-  if (!usr_view_open (rootfs, &view, error))
+  if (!prepare_mountpoints (rootfs, error) || !usr_view_open (rootfs, &view, error))
     return FALSE;
   gboolean ok = run_package_scripts (rootfs, &view, headers, names, lua_skip_ok, cancellable,
                                      error);
@@ -216,7 +232,7 @@ tc_scripts_run_postprocess (const char *rootfs, const char *const *scripts,
                             GCancellable *cancellable, GError **error)
 {
   UsrView view = { 0 };
-  if (!usr_view_open (rootfs, &view, error))
+  if (!prepare_mountpoints (rootfs, error) || !usr_view_open (rootfs, &view, error))
     return FALSE;
   gboolean ok = TRUE;
   char *sh[] = { "/bin/sh", "-e", NULL };
