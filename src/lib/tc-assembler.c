@@ -158,8 +158,10 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *
   rpmtsSetVfyFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS | _RPMVSF_NOHEADER
                             | _RPMVSF_NOPAYLOAD);
   rpmtsSetVfyLevel (ts, 0);
+  /* Only the database: no scripts, no plugins (SELinux, inhibitors) touching the host. */
   rpmtsSetFlags (ts, RPMTRANS_FLAG_JUSTDB | RPMTRANS_FLAG_NOSCRIPTS | RPMTRANS_FLAG_NOTRIGGERS
-                         | RPMTRANS_FLAG_NOFILEDIGEST);
+                         | RPMTRANS_FLAG_NOFILEDIGEST | RPMTRANS_FLAG_NOPLUGINS
+                         | RPMTRANS_FLAG_NOCONTEXTS | RPMTRANS_FLAG_NOCAPS);
   g_autofree char *hdrdir = g_dir_make_tmp ("treectl-rpmdb-XXXXXX", error);
   if (!hdrdir)
     return FALSE;

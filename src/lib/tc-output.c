@@ -10,6 +10,7 @@
 /* On a terminal a task's progress rewrites one line; in a pipe each task prints one line
  * when it ends and percentages are left out. */
 static char *console_task;
+static gint64 console_task_start;
 static gboolean console_line_open;
 
 static gboolean
@@ -42,6 +43,7 @@ console_task_begin (const char *text, gpointer user_data)
   console_close_line ();
   g_free (console_task);
   console_task = g_strdup (text);
+  console_task_start = g_get_monotonic_time ();
   if (console_is_tty ())
     {
       g_print ("%s... ", text);
@@ -53,10 +55,12 @@ console_task_begin (const char *text, gpointer user_data)
 static void
 console_task_end (const char *text, gpointer user_data)
 {
+  /* How long each stage took is what a build engineer looks at first. */
+  double secs = (g_get_monotonic_time () - console_task_start) / (double)G_USEC_PER_SEC;
   if (console_is_tty ())
-    g_print ("\r\033[K%s... %s\n", console_task ? console_task : "", text);
+    g_print ("\r\033[K%s... %s (%.1f s)\n", console_task ? console_task : "", text, secs);
   else
-    g_print ("%s: %s\n", console_task ? console_task : "", text);
+    g_print ("%s: %s (%.1f s)\n", console_task ? console_task : "", text, secs);
   console_line_open = FALSE;
   g_clear_pointer (&console_task, g_free);
 }
