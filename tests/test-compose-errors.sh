@@ -122,4 +122,8 @@ run_expect_fail "not an ostree repository" treectl compose tree --repo=nosuchrep
 run_expect_fail "needs --repo" treectl compose tree c/good.yaml
 ok "a missing or absent --repo"
 
+run_expect_fail "compose tree must run as root" \
+  setpriv --reuid=65534 --regid=65534 --clear-groups treectl compose tree --repo=repo c/good.yaml
+ok "compose as an unprivileged user is refused up front"
+
 done_testing

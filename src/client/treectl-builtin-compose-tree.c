@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "tc-compose.h"
 #include "tc-treefile.h"
@@ -83,6 +84,12 @@ treectl_compose_tree (int argc, char **argv, GCancellable *cancellable, GError *
       g_print ("%s\n", json);
       return 0;
     }
+  if (!opt_dry_run && geteuid () != 0)
+    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                                 "compose tree must run as root: scriptlets run in bubblewrap "
+                                 "and files get their owners (--print-only and --dry-run do not "
+                                 "need it)"),
+            1);
   if (!opt_repo)
     {
       /* Treefile mistakes first: they are what a user editing one wants to hear about. */
