@@ -590,6 +590,112 @@ commit_rootfs (Compose *c, const char *rootfs, OstreeRepoDevInoCache *devino, GV
   return TRUE;
 }
 
+typedef struct
+{
+  OstreeRepo *from;
+  OstreeRepo *to;
+  GMutex lock;
+  GError *error;
+  GCancellable *cancellable;
+} CopyRun;
+
+static void
+copy_object (gpointer data, gpointer user_data)
+{
+  GVariant *name = data;
+  CopyRun *run = user_data;
+  const char *checksum;
+  OstreeObjectType type;
+  ostree_object_name_deserialize (name, &checksum, &type);
+  g_autoptr(GError) local_error = NULL;
+  if (!g_cancellable_is_cancelled (run->cancellable))
+    ostree_repo_import_object_from_with_trust (run->to, run->from, type, checksum, TRUE,
+                                               run->cancellable, &local_error);
+  if (local_error)
+    {
+      g_mutex_lock (&run->lock);
+      if (!run->error)
+        {
+          run->error = g_steal_pointer (&local_error);
+          g_cancellable_cancel (run->cancellable);
+        }
+      g_mutex_unlock (&run->lock);
+    }
+}
+
+/* Copies @commit and the objects it reaches that the output repo lacks, content objects on
+ * every core (an archive repo compresses each one), then its signature, then the ref. */
+static gboolean
+copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GHashTable) reachable = NULL;
+  if (!ostree_repo_traverse_commit (c->pkgcache, commit, 0, &reachable, cancellable, error))
+    return FALSE;
+  g_autoptr(GPtrArray) content = g_ptr_array_new ();
+  g_autoptr(GPtrArray) metadata = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, reachable);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    {
+      const char *checksum;
+      OstreeObjectType type;
+      ostree_object_name_deserialize (key, &checksum, &type);
+      gboolean have = FALSE;
+      if (!ostree_repo_has_object (c->out_repo, type, checksum, &have, cancellable, error))
+        return FALSE;
+      if (have)
+        continue;
+      /* The commit object goes last: a commit is only visible once all it needs is there. */
+      if (type == OSTREE_OBJECT_TYPE_COMMIT)
+        continue;
+      g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, key);
+    }
+  if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
+    return FALSE;
+  g_autoptr(GCancellable) stop = g_cancellable_new ();
+  CopyRun run = { .from = c->pkgcache, .to = c->out_repo, .cancellable = stop };
+  g_mutex_init (&run.lock);
+  GThreadPool *pool = g_thread_pool_new (copy_object, &run, CLAMP (g_get_num_processors (), 1, 4),
+                                         TRUE, error);
+  if (!pool)
+    {
+      g_mutex_clear (&run.lock);
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
+    }
+  for (guint i = 0; i < content->len; i++)
+    g_thread_pool_push (pool, content->pdata[i], NULL);
+  g_thread_pool_free (pool, FALSE, TRUE);
+  g_mutex_clear (&run.lock);
+  for (guint i = 0; i < metadata->len && !run.error; i++)
+    copy_object (metadata->pdata[i], &run);
+  if (!run.error)
+    {
+      g_autoptr(GVariant) commit_name = ostree_object_name_serialize (commit,
+                                                                      OSTREE_OBJECT_TYPE_COMMIT);
+      copy_object (commit_name, &run);
+    }
+  if (run.error)
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      g_propagate_error (error, run.error);
+      return FALSE;
+    }
+  g_autoptr(GVariant) detached = NULL;
+  if (!ostree_repo_read_commit_detached_metadata (c->pkgcache, commit, &detached, cancellable,
+                                                  error)
+      || (detached
+          && !ostree_repo_write_commit_detached_metadata (c->out_repo, commit, detached,
+                                                          cancellable, error)))
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
+    }
+  ostree_repo_transaction_set_ref (c->out_repo, NULL, c->ref, commit);
+  return ostree_repo_commit_transaction (c->out_repo, NULL, cancellable, error);
+}
+
 static gboolean
 publish (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
 {
@@ -608,17 +714,8 @@ publish (Compose *c, const char *commit, GCancellable *cancellable, GError **err
       tc_output_task_end ("done");
     }
   /* Copy the commit (with its signature) into the output repo, moving the ref last. */
-  g_autofree char *path = g_file_get_path (ostree_repo_get_path (c->pkgcache));
-  g_autofree char *url = g_strconcat ("file://", path, NULL);
-  g_auto(GVariantBuilder) o = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  const char *refs[] = { c->ref, NULL };
-  const char *commits[] = { commit, NULL };
-  g_variant_builder_add (&o, "{sv}", "refs", g_variant_new_strv (refs, -1));
-  g_variant_builder_add (&o, "{sv}", "override-commit-ids", g_variant_new_strv (commits, -1));
-  g_variant_builder_add (&o, "{sv}", "gpg-verify", g_variant_new_boolean (FALSE));
-  g_autoptr(GVariant) opts = g_variant_ref_sink (g_variant_builder_end (&o));
   tc_output_task_begin ("Writing %.12s to %s", commit, c->opts->repo);
-  if (!ostree_repo_pull_with_options (c->out_repo, url, opts, NULL, cancellable, error))
+  if (!copy_commit (c, commit, cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
