@@ -83,6 +83,14 @@ head -c 2000 victim.save > srv/yumrepo/victim-1.0-1.noarch.rpm
 run_expect_fail "checksum mismatch" compose --cachedir=cache-mismatch c/http.yaml
 ref_unchanged
 cp victim.save srv/yumrepo/victim-1.0-1.noarch.rpm
+# The same for a file:// repository, whose files are checked while they are imported: one
+# byte changed near the end of the payload.
+cp "$RPM_REPO_DIR/victim-1.0-1.noarch.rpm" victim-local.save
+size=$(stat -c %s victim-local.save)
+printf 'X' | dd of="$RPM_REPO_DIR/victim-1.0-1.noarch.rpm" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+run_expect_fail "checksum mismatch" compose --cachedir=cache-local c/good.yaml
+ref_unchanged
+cp victim-local.save "$RPM_REPO_DIR/victim-1.0-1.noarch.rpm"
 ok "a downloaded RPM that does not match its checksum (garbage, zero bytes, truncated)"
 
 gpg --armor --export "$TEST_GPG_KEYID" > rpmkey.asc

@@ -276,6 +276,7 @@ typedef struct
 {
   char *path;
   char *nevra;
+  char *sha256;
   TcImportOptions opts;
   char *commit; /* result */
 } ImportJob;
@@ -316,6 +317,7 @@ import_job_free (ImportJob *job)
 {
   g_free (job->path);
   g_free (job->nevra);
+  g_free (job->sha256);
   g_free (job->commit);
   g_free (job);
 }
@@ -398,8 +400,9 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
             }
           tc_output_task_end ("done");
         }
-      else if (!tc_fetch_to_file (url, NULL, sha256, cancellable, error))
+      else if (!tc_fetch_to_file (url, NULL, NULL, cancellable, error))
         {
+          /* A local file is checked against its checksum while it is imported. */
           g_prefix_error (error, "package %s: ", nevra);
           return FALSE;
         }
@@ -407,6 +410,8 @@ download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
       job->path = g_steal_pointer (&path);
       job->nevra = g_strdup (nevra);
       job->opts.flags = nodocs ? TC_IMPORT_FLAGS_NODOCS : 0;
+      job->sha256 = g_strdup (sha256);
+      job->opts.expected_sha256 = job->sha256;
       /* The distribution's filesystem package owns /dev, /proc, /srv ... which the ostree
        * layout provides itself. */
       if (g_str_equal (pool_id2str (c->pool, s->name), "filesystem"))

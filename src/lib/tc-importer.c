@@ -292,6 +292,7 @@ typedef struct
   const char *rpm_path;
   TcImportFlags flags;
   const char *keyring_dir;
+  const char *expected_sha256;
 
   int fd;
   guint64 file_size;
@@ -534,6 +535,11 @@ verify_payload (Importer *self, GCancellable *cancellable, GError **error)
   if (expected == NULL || *expected == '\0')
     return tc_throw (error, "package has no payload digest to verify");
 
+  /* When the whole file must match a checksum from repository metadata and no signature is
+   * required, that checksum already ties the payload to what the repository published: one
+   * hash pass instead of two. */
+  gboolean check_payload = self->expected_sha256 == NULL
+                           || (self->flags & TC_IMPORT_FLAGS_REQUIRE_SIGNATURE);
   g_autoptr (GChecksum) whole = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (GChecksum) payload = g_checksum_new (type);
   g_autofree guint8 *buf = g_malloc (256 * 1024);
@@ -545,10 +551,17 @@ verify_payload (Importer *self, GCancellable *cancellable, GError **error)
       if (!pread_all (self->fd, buf, n, off, error))
         return FALSE;
       g_checksum_update (whole, buf, n);
-      update_from (payload, buf, n, off, digest_start);
+      if (check_payload)
+        update_from (payload, buf, n, off, digest_start);
       off += n;
     }
   self->sha256 = g_strdup (g_checksum_get_string (whole));
+  if (self->expected_sha256 && g_ascii_strcasecmp (self->sha256, self->expected_sha256) != 0)
+    return tc_throw (error, "checksum mismatch: the file has sha256 %s, the repository metadata "
+                            "says %s",
+                     self->sha256, self->expected_sha256);
+  if (!check_payload)
+    return TRUE;
   const char *actual = g_checksum_get_string (payload);
   if (!g_str_equal (actual, expected))
     return tc_throw (error, "payload digest mismatch (expected %s, got %s): corrupt or tampered",
@@ -1156,6 +1169,7 @@ tc_importer_import (OstreeRepo *repo, const char *rpm_path, const TcImportOption
     .rpm_path = rpm_path,
     .flags = opts ? opts->flags : TC_IMPORT_FLAGS_NONE,
     .keyring_dir = opts ? opts->keyring_dir : NULL,
+    .expected_sha256 = opts ? opts->expected_sha256 : NULL,
     .fd = -1,
   };
   if ((self.flags & TC_IMPORT_FLAGS_REQUIRE_SIGNATURE) && self.keyring_dir == NULL)

@@ -26,6 +26,8 @@ typedef struct
   /* Directory of an rpm keyring (or NULL): ASCII-armored public keys, one per file, used when
    * a signature is required. */
   const char *keyring_dir;
+  /* sha256 the whole .rpm file must have (from repository metadata), or NULL. */
+  const char *expected_sha256;
 } TcImportOptions;
 
 /* Reads the RPM at @rpm_path, verifies its digests (and signature when required), and
