@@ -96,11 +96,10 @@ treectl_compose_tree (int argc, char **argv, GCancellable *cancellable, GError *
       g_autoptr(TcTreefile) treefile = tc_treefile_load (argv[1], basearch, error);
       if (!treefile || !tc_treefile_check_implemented (treefile, error))
         return 1;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "compose tree needs --repo REPO");
+      return 1;
     }
-  if (!opt_repo)
-    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                 "compose tree needs --repo REPO"),
-            1);
   TcComposeOptions opts = {
     .treefile = argv[1],
     .repo = opt_repo,

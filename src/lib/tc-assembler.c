@@ -53,18 +53,28 @@ tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_
   return TRUE;
 }
 
-Header
-tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error)
+/* The bytes a package commit keeps under metadata @key; @hint ends the error when absent. */
+static GVariant *
+load_commit_bytes (OstreeRepo *repo, const char *commit_checksum, const char *key,
+                   const char *hint, GError **error)
 {
   g_autoptr(GVariant) commit = NULL;
   if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
     return NULL;
   g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
+  GVariant *bytes = g_variant_lookup_value (metadata, key, G_VARIANT_TYPE_BYTESTRING);
+  if (!bytes)
+    return (tc_throw (error, "package commit %s has no %s%s", commit_checksum, key, hint), NULL);
+  return bytes;
+}
+
+Header
+tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error)
+{
   g_autoptr(GVariant) blob
-      = g_variant_lookup_value (metadata, "treectl.rpm.header", G_VARIANT_TYPE_BYTESTRING);
+      = load_commit_bytes (repo, commit_checksum, "treectl.rpm.header", "", error);
   if (!blob)
-    return (tc_throw (error, "package commit %s has no treectl.rpm.header", commit_checksum),
-            NULL);
+    return NULL;
   gsize len = 0;
   const guint8 *data = g_variant_get_fixed_array (blob, &len, 1);
   Header h = headerImport ((void *)data, len, HEADERIMPORT_COPY);
@@ -114,17 +124,11 @@ static char *
 write_header_file (OstreeRepo *repo, const char *commit_checksum, const char *dir, guint index,
                    GError **error)
 {
-  g_autoptr(GVariant) commit = NULL;
-  if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
-    return NULL;
-  g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
-  g_autoptr(GVariant) bytes
-      = g_variant_lookup_value (metadata, "treectl.rpm.headerbytes", G_VARIANT_TYPE_BYTESTRING);
+  g_autoptr(GVariant) bytes = load_commit_bytes (
+      repo, commit_checksum, "treectl.rpm.headerbytes",
+      " (imported by an older treectl: remove the --cachedir to import again)", error);
   if (!bytes)
-    return (tc_throw (error, "package commit %s has no treectl.rpm.headerbytes (imported by an "
-                             "older treectl: remove the --cachedir to import again)",
-                      commit_checksum),
-            NULL);
+    return NULL;
   g_autofree char *name = g_strdup_printf ("%u.rpm", index);
   g_autofree char *path = g_build_filename (dir, name, NULL);
   gsize len = 0;
