@@ -93,6 +93,8 @@ assert_file_has_content co/usr/lib/os-release '^ID=sample'
 [ -z "$(ls -A co/var)" ] || fatal "/var is not empty in the commit"
 assert_has_dir co/tmp
 assert_not_has_file co/usr/etc/machine-id
+ostree --repo=repo ls "$c1" /usr/lib/sysimage/rpm > rpmdb-files.txt
+assert_not_file_has_content rpmdb-files.txt 'rpm.lock\|sqlite-shm\|sqlite-wal'
 rpm -qa --root="$test_tmpdir/co" --dbpath=/usr/lib/sysimage/rpm | sort > rpmqa.txt
 assert_streq "$(wc -l < rpmqa.txt)" 12
 assert_file_has_content rpmqa.txt '^testpkg-lib-1.0-1.noarch$'

@@ -95,7 +95,19 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
           g_autofree char *short_csum = g_strndup (checksum, 12);
           print_field ("Commit", short_csum);
         }
+      const char *base = lookup_str (d, "base-checksum");
+      if (base)
+        {
+          g_autofree char *short_base = opt_verbose ? g_strdup (base) : g_strndup (base, 12);
+          print_field ("BaseCommit", short_base);
+        }
       print_field ("StateRoot", lookup_str (d, "osname"));
+      g_autofree const char **requested = NULL;
+      if (g_variant_lookup (d, "requested-packages", "^a&s", &requested) && requested[0])
+        {
+          g_autofree char *joined = g_strjoinv (" ", (char **)requested);
+          print_field ("LayeredPackages", joined);
+        }
       if (lookup_bool (d, "gpg-enabled"))
         print_field ("GPGSignature", lookup_str (d, "signature"));
       else

@@ -29,6 +29,8 @@ int treectl_builtin_upgrade (int argc, char **argv, GCancellable *cancellable, G
 int treectl_builtin_deploy (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_rebase (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_rollback (int argc, char **argv, GCancellable *cancellable, GError **error);
+int treectl_builtin_install (int argc, char **argv, GCancellable *cancellable, GError **error);
+int treectl_builtin_uninstall (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_cleanup (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_kargs (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_cancel (int argc, char **argv, GCancellable *cancellable, GError **error);

@@ -27,6 +27,8 @@ static const TreectlCommand commands[] = {
   { "deploy", treectl_builtin_deploy, "Deploy a version or commit from the origin's history" },
   { "rebase", treectl_builtin_rebase, "Switch to another remote and ref" },
   { "rollback", treectl_builtin_rollback, "Make the previous deployment the default again" },
+  { "install", treectl_builtin_install, "Layer packages on the base commit and deploy" },
+  { "uninstall", treectl_builtin_uninstall, "Remove layered packages and deploy" },
   { "cleanup", treectl_builtin_cleanup, "Remove pending or rollback deployments, prune the repo" },
   { "kargs", treectl_builtin_kargs, "Show or change kernel arguments" },
   { "cancel", treectl_builtin_cancel, "Cancel the running transaction" },

@@ -106,6 +106,29 @@ txn_rebase (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out_res
 }
 
 static gboolean
+txn_pkg_change (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out_result,
+                GCancellable *cancellable, GError **error)
+{
+  const char *osname;
+  g_autoptr(GVariant) args = NULL;
+  get_request (txn, &osname, &args);
+  g_autofree const char **install = NULL;
+  g_autofree const char **uninstall = NULL;
+  g_autoptr(GVariant) options = NULL;
+  g_variant_get (args, "(^a&s^a&s@a{sv})", &install, &uninstall, &options);
+  TcPkgChangeFlags flags = 0;
+  if (lookup_bool (options, "dry-run"))
+    flags |= TC_PKG_CHANGE_FLAGS_DRY_RUN;
+  if (lookup_bool (options, "idempotent"))
+    flags |= TC_PKG_CHANGE_FLAGS_IDEMPOTENT;
+  if (lookup_bool (options, "uninstall-all"))
+    flags |= TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL;
+  if (!tc_pkg_change (sysroot, osname, install, uninstall, flags, out_result, cancellable, error))
+    return FALSE;
+  return (flags & TC_PKG_CHANGE_FLAGS_DRY_RUN) || maybe_reboot (txn, options, *out_result, error);
+}
+
+static gboolean
 txn_cleanup (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out_result,
              GCancellable *cancellable, GError **error)
 {
@@ -269,6 +292,30 @@ handle_rebase (TreectlOS *os, GDBusMethodInvocation *invocation, const char *ref
 }
 
 static gboolean
+handle_pkg_change (TreectlOS *os, GDBusMethodInvocation *invocation, const char *const *install,
+                   const char *const *uninstall, GVariant *options, gpointer user_data)
+{
+  /* "install a b", "uninstall c", or both joined by "; ". */
+  g_autoptr(GString) title = g_string_new ("");
+  if (install[0])
+    {
+      g_autofree char *joined = g_strjoinv (" ", (char **)install);
+      g_string_append_printf (title, "install %s", joined);
+    }
+  if (uninstall[0] || lookup_bool (options, "uninstall-all"))
+    {
+      g_autofree char *joined = lookup_bool (options, "uninstall-all")
+                                    ? g_strdup ("--all")
+                                    : g_strjoinv (" ", (char **)uninstall);
+      g_string_append_printf (title, "%suninstall %s", title->len ? "; " : "", joined);
+    }
+  begin_transaction (user_data, invocation, "pkgchange", title->str, os_name (os),
+                     g_variant_new ("(^as^as@a{sv})", install, uninstall, options), TRUE,
+                     txn_pkg_change);
+  return TRUE;
+}
+
+static gboolean
 handle_cleanup (TreectlOS *os, GDBusMethodInvocation *invocation, const char *const *elements,
                 GVariant *options, gpointer user_data)
 {
@@ -366,5 +413,6 @@ treectld_operations_connect_os (TreectldDaemon *daemon, TreectlOS *os)
   g_signal_connect (os, "handle-deploy", G_CALLBACK (handle_deploy), daemon);
   g_signal_connect (os, "handle-rebase", G_CALLBACK (handle_rebase), daemon);
   g_signal_connect (os, "handle-cleanup", G_CALLBACK (handle_cleanup), daemon);
+  g_signal_connect (os, "handle-pkg-change", G_CALLBACK (handle_pkg_change), daemon);
   g_signal_connect (os, "handle-kernel-args", G_CALLBACK (handle_kargs), daemon);
 }

@@ -12,6 +12,7 @@
 #include <rpm/rpmts.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,7 +36,10 @@ tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_
   for (guint i = 0; i < pkg_commits->len; i++)
     {
       OstreeRepoCheckoutAtOptions opts = { 0 };
-      opts.mode = OSTREE_REPO_CHECKOUT_MODE_USER;
+      /* A bare-user package cache (compose) or a host's bare system repo (layering). */
+      opts.mode = ostree_repo_get_mode (repo) == OSTREE_REPO_MODE_BARE
+                      ? OSTREE_REPO_CHECKOUT_MODE_NONE
+                      : OSTREE_REPO_CHECKOUT_MODE_USER;
       /* Identical files may be shipped by several packages; different ones conflict. */
       opts.overwrite_mode = OSTREE_REPO_CHECKOUT_OVERWRITE_UNION_IDENTICAL;
       opts.no_copy_fallback = TRUE;
@@ -217,6 +221,16 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *
                               "%d)%s",
                        rootfs, rc, problems->str);
     }
+  /* Only the database belongs in the tree: not librpm's lock nor SQLite's shared-memory
+   * and write-ahead files, which readers would otherwise write to through hardlinks. */
+  rpmtsCloseDB (ts);
+  static const char *const transient[] = { ".rpm.lock", "rpmdb.sqlite-shm", "rpmdb.sqlite-wal" };
+  for (guint i = 0; i < G_N_ELEMENTS (transient); i++)
+    {
+      g_autofree char *path = g_build_filename (dbdir, transient[i], NULL);
+      if (unlink (path) < 0 && errno != ENOENT)
+        return tc_throw_errno_prefix (error, "removing %s", path);
+    }
   /* Older tools look in /usr/share/rpm and /var/lib/rpm. */
   if (!ensure_symlink (rootfs, "usr/share/rpm", "../lib/sysimage/rpm", error))
     return FALSE;
@@ -359,5 +373,51 @@ tc_assembler_remove_from_packages (OstreeRepo *repo, GPtrArray *pkg_commits, GPt
       if (found < 0)
         return tc_throw (error, "remove-from-packages: package \"%s\" is not in the compose", pkg);
     }
+  return TRUE;
+}
+
+gboolean
+tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDevInoCache *devino,
+                     const char *parent, const char *subject, GVariant *metadata,
+                     const char *ref, char **out_commit, OstreeRepoTransactionStats *stats,
+                     GCancellable *cancellable, GError **error)
+{
+  if (!ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
+    return FALSE;
+  g_autoptr(OstreeRepoCommitModifier) modifier = ostree_repo_commit_modifier_new (
+      OSTREE_REPO_COMMIT_MODIFIER_FLAGS_DEVINO_CANONICAL, NULL, NULL, NULL);
+  ostree_repo_commit_modifier_set_devino_cache (modifier, devino);
+  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new ();
+  g_autoptr(GFile) root = NULL;
+  g_autofree char *commit = NULL;
+  g_autoptr(GVariant) full_md = NULL;
+  if (!ostree_repo_write_dfd_to_mtree (repo, AT_FDCWD, rootfs, mtree, modifier, cancellable,
+                                       error)
+      || !ostree_repo_write_mtree (repo, mtree, &root, cancellable, error))
+    {
+      ostree_repo_abort_transaction (repo, NULL, NULL);
+      return FALSE;
+    }
+  /* ostree.bootable and ostree.linux from the tree's kernel. */
+  g_auto(GVariantDict) md;
+  g_variant_dict_init (&md, metadata);
+  if (!ostree_commit_metadata_for_bootable (root, &md, cancellable, error))
+    {
+      ostree_repo_abort_transaction (repo, NULL, NULL);
+      g_prefix_error (error, "the tree is not bootable: ");
+      return FALSE;
+    }
+  full_md = g_variant_ref_sink (g_variant_dict_end (&md));
+  if (!ostree_repo_write_commit (repo, parent, subject, NULL, full_md, OSTREE_REPO_FILE (root),
+                                 &commit, cancellable, error))
+    {
+      ostree_repo_abort_transaction (repo, NULL, NULL);
+      return FALSE;
+    }
+  if (ref)
+    ostree_repo_transaction_set_ref (repo, NULL, ref, commit);
+  if (!ostree_repo_commit_transaction (repo, stats, cancellable, error))
+    return FALSE;
+  *out_commit = g_steal_pointer (&commit);
   return TRUE;
 }

@@ -36,4 +36,13 @@ gboolean tc_assembler_remove_from_packages (OstreeRepo *repo, GPtrArray *pkg_com
                                             GPtrArray *pkg_names, JsonArray *rules,
                                             const char *rootfs, GError **error);
 
+/* Commits @rootfs to @repo in one transaction, with @devino so files checked out of @repo
+ * are not hashed again, adding ostree.bootable/ostree.linux from the tree's kernel to
+ * @metadata; moves @ref (when not NULL) to the commit. */
+gboolean tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDevInoCache *devino,
+                              const char *parent, const char *subject, GVariant *metadata,
+                              const char *ref, char **out_commit,
+                              OstreeRepoTransactionStats *stats, GCancellable *cancellable,
+                              GError **error);
+
 G_END_DECLS

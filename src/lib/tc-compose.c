@@ -20,6 +20,7 @@
 #include "tc-fetch.h"
 #include "tc-importer.h"
 #include "tc-output.h"
+#include "tc-pkgcache.h"
 #include "tc-postprocess.h"
 #include "tc-rpmmd.h"
 #include "tc-scripts.h"
@@ -90,31 +91,12 @@ load_repos (Compose *c, GCancellable *cancellable, GError **error)
     return tc_throw (error, "the treefile names no repos");
   const char *dir = tc_treefile_get_dir (c->treefile);
   const char *releasever = tc_treefile_get_string (c->treefile, "releasever");
-  g_autoptr(GPtrArray) available = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
-  g_autoptr(GDir) d = g_dir_open (dir, 0, error);
-  if (!d)
+  g_autoptr(GPtrArray) available = tc_repo_dir_load (dir, c->opts->basearch, releasever, error);
+  if (!available)
     return FALSE;
-  const char *name;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  while ((name = g_dir_read_name (d)))
-    if (g_str_has_suffix (name, ".repo"))
-      g_ptr_array_add (files, g_build_filename (dir, name, NULL));
-  g_ptr_array_sort (files, (GCompareFunc)g_strcmp0);
-  for (guint i = 0; i < files->len; i++)
-    {
-      g_autoptr(GPtrArray) repos
-          = tc_repo_file_load (files->pdata[i], c->opts->basearch, releasever, error);
-      if (!repos)
-        return FALSE;
-      while (repos->len)
-        g_ptr_array_add (available, g_ptr_array_steal_index (repos, 0));
-    }
-
-  c->pool = pool_create ();
-  /* Debian builds libsolv for .deb by default: rpm-md needs rpm semantics. */
-  if (pool_setdisttype (c->pool, DISTTYPE_RPM) < 0)
-    return tc_throw (error, "this libsolv cannot handle rpm packages");
-  pool_setarch (c->pool, c->opts->basearch);
+  c->pool = tc_rpmmd_pool_new (c->opts->basearch, error);
+  if (!c->pool)
+    return FALSE;
   c->repos = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
   for (char **id = wanted; *id; id++)
     {
@@ -125,16 +107,8 @@ load_repos (Compose *c, GCancellable *cancellable, GError **error)
       if (!found)
         return tc_throw (error, "repo \"%s\" is not defined by any .repo file in %s", *id, dir);
       g_ptr_array_add (c->repos, found);
-      tc_output_task_begin ("Loading metadata of repo %s", found->id);
-      Repo *solv_repo = NULL;
-      if (!tc_rpmmd_load_repo (c->pool, found, c->cachedir, &solv_repo, cancellable, error))
-        {
-          tc_output_task_end ("failed");
-          return FALSE;
-        }
-      tc_output_task_end ("%d packages", solv_repo->nsolvables);
     }
-  return TRUE;
+  return tc_rpmmd_load_repos (c->pool, c->repos, c->cachedir, cancellable, error);
 }
 
 static gboolean
@@ -205,253 +179,6 @@ previous_inputhash_matches (Compose *c, GError **error)
   const char *prev = NULL;
   return g_variant_lookup (md, "treectl.inputhash", "&s", &prev)
          && g_str_equal (prev, c->inputhash);
-}
-
-static void
-split_evr (const char *evr, char **epoch, char **version, char **release)
-{
-  const char *colon = strchr (evr, ':');
-  const char *vstart = colon ? colon + 1 : evr;
-  *epoch = colon ? g_strndup (evr, colon - evr) : NULL;
-  const char *dash = strrchr (vstart, '-');
-  *version = dash ? g_strndup (vstart, dash - vstart) : g_strdup (vstart);
-  *release = dash ? g_strdup (dash + 1) : g_strdup ("");
-}
-
-static char *
-ref_for_solvable (Pool *pool, Solvable *s)
-{
-  g_autofree char *epoch = NULL, *version = NULL, *release = NULL;
-  split_evr (pool_id2str (pool, s->evr), &epoch, &version, &release);
-  return tc_importer_ref_for_nevra (pool_id2str (pool, s->name), epoch, version, release,
-                                    pool_id2str (pool, s->arch));
-}
-
-/* Whether the package cache already holds an import of exactly this package file. */
-static char *
-cached_import (Compose *c, Solvable *s, const char *ref)
-{
-  g_autofree char *commit_csum = NULL;
-  if (!ostree_repo_resolve_rev (c->pkgcache, ref, TRUE, &commit_csum, NULL) || !commit_csum)
-    return NULL;
-  Id type = 0;
-  const char *chk = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
-  if (!chk || type != REPOKEY_TYPE_SHA256)
-    return g_steal_pointer (&commit_csum); /* no better identity than the NEVRA */
-  g_autoptr(GVariant) commit = NULL;
-  if (!ostree_repo_load_commit (c->pkgcache, commit_csum, &commit, NULL, NULL))
-    return NULL;
-  g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
-  const char *stored = NULL;
-  if (g_variant_lookup (md, "treectl.rpm.sha256", "&s", &stored) && g_str_equal (stored, chk))
-    return g_steal_pointer (&commit_csum);
-  return NULL;
-}
-
-/* Fetches the repo's signing keys into a keyring directory for the importer. */
-static char *
-repo_keyring (Compose *c, TcRepo *repo, GCancellable *cancellable, GError **error)
-{
-  g_autofree char *dir = g_build_filename (c->cachedir, "keys", repo->id, NULL);
-  if (g_mkdir_with_parents (dir, 0755) < 0)
-    return (tc_throw_errno_prefix (error, "mkdir %s", dir), NULL);
-  guint n = 0;
-  for (char **k = repo->gpgkeys; k && *k; k++, n++)
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) key = tc_fetch_to_bytes (*k, cancellable, &local_error);
-      if (!key)
-        return (tc_throw (error, "repo %s: gpgkey %s: %s", repo->id, *k, local_error->message),
-                NULL);
-      g_autofree char *name = g_strdup_printf ("%u.asc", n);
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (!g_file_set_contents (path, g_bytes_get_data (key, NULL), g_bytes_get_size (key), error))
-        return NULL;
-    }
-  return g_steal_pointer (&dir);
-}
-
-/* One package to import, prepared by the download loop for the import threads. */
-typedef struct
-{
-  char *path;
-  char *nevra;
-  char *sha256;
-  TcImportOptions opts;
-  char *commit; /* result */
-} ImportJob;
-
-typedef struct
-{
-  Compose *c;
-  GMutex lock;
-  GError *error; /* the first failure; the others stop early */
-  GCancellable *cancellable;
-  guint n_done;
-  guint n_jobs;
-} ImportRun;
-
-static void
-import_job_run (gpointer data, gpointer user_data)
-{
-  ImportJob *job = data;
-  ImportRun *run = user_data;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *ref = NULL;
-  if (!g_cancellable_is_cancelled (run->cancellable))
-    tc_importer_import (run->c->pkgcache, job->path, &job->opts, TRUE, &job->commit, &ref,
-                        run->cancellable, &local_error);
-  g_mutex_lock (&run->lock);
-  if (local_error && !run->error)
-    {
-      run->error = g_steal_pointer (&local_error);
-      g_cancellable_cancel (run->cancellable);
-    }
-  run->n_done++;
-  tc_output_percent (run->n_done * 100 / run->n_jobs, "Importing %u packages", run->n_jobs);
-  g_mutex_unlock (&run->lock);
-}
-
-static void
-import_job_free (ImportJob *job)
-{
-  g_free (job->path);
-  g_free (job->nevra);
-  g_free (job->sha256);
-  g_free (job->commit);
-  g_free (job);
-}
-
-/* Imports the jobs into the package cache in one transaction, on as many threads as the
- * machine has cores (libostree writes objects concurrently; librpm reads each package on
- * its own transaction set). */
-static gboolean
-import_parallel (Compose *c, GPtrArray *jobs, GCancellable *cancellable, GError **error)
-{
-  if (jobs->len == 0)
-    return TRUE;
-  g_autoptr(GCancellable) stop = g_cancellable_new ();
-  gulong forward = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (g_cancellable_cancel),
-                                                        stop, NULL)
-                               : 0;
-  ImportRun run = { .c = c, .cancellable = stop, .n_jobs = jobs->len };
-  g_mutex_init (&run.lock);
-  guint n_threads = CLAMP (g_get_num_processors (), 1, 4);
-  GThreadPool *pool = g_thread_pool_new (import_job_run, &run, n_threads, TRUE, error);
-  if (!pool)
-    return FALSE;
-  for (guint i = 0; i < jobs->len; i++)
-    g_thread_pool_push (pool, jobs->pdata[i], NULL);
-  g_thread_pool_free (pool, FALSE, TRUE);
-  if (forward)
-    g_cancellable_disconnect (cancellable, forward);
-  g_mutex_clear (&run.lock);
-  if (run.error)
-    {
-      g_propagate_error (error, run.error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-download_and_import (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
-                     GCancellable *cancellable, GError **error)
-{
-  g_autofree char *pkgdir = g_build_filename (c->cachedir, "packages", NULL);
-  if (g_mkdir_with_parents (pkgdir, 0755) < 0)
-    return tc_throw_errno_prefix (error, "mkdir %s", pkgdir);
-  g_autoptr(GHashTable) keyrings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  gboolean nodocs = !tc_treefile_get_bool (c->treefile, "documentation", TRUE);
-  guint n = c->installs.count;
-  /* Slot i of pkg_commits is filled here for cached packages, after the import otherwise. */
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify)import_job_free);
-  g_autofree ImportJob **job_of = g_new0 (ImportJob *, n);
-  for (guint i = 0; i < n; i++)
-    {
-      Solvable *s = pool_id2solvable (c->pool, c->installs.elements[i]);
-      const char *nevra = pool_solvable2str (c->pool, s);
-      g_ptr_array_add (pkg_names, g_strdup (nevra));
-      g_autofree char *ref = ref_for_solvable (c->pool, s);
-      g_autofree char *commit_csum = cached_import (c, s, ref);
-      if (commit_csum)
-        {
-          c->cache_hits++;
-          g_ptr_array_add (pkg_commits, g_steal_pointer (&commit_csum));
-          continue;
-        }
-      g_ptr_array_add (pkg_commits, NULL);
-      TcRepo *repo = s->repo->appdata;
-      g_autofree char *url = tc_rpmmd_package_url (s);
-      Id type = 0;
-      const char *chk = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
-      const char *sha256 = type == REPOKEY_TYPE_SHA256 ? chk : NULL;
-      g_autofree char *path = NULL;
-      if (!tc_fetch_url_is_local (url, &path))
-        {
-          g_autofree char *base = g_path_get_basename (url);
-          path = g_build_filename (pkgdir, base, NULL);
-          tc_output_task_begin ("Downloading %s", nevra);
-          if (!tc_fetch_to_file (url, path, sha256, cancellable, error))
-            {
-              tc_output_task_end ("failed");
-              g_prefix_error (error, "downloading %s: ", nevra);
-              return FALSE;
-            }
-          tc_output_task_end ("done");
-        }
-      else if (!tc_fetch_to_file (url, NULL, NULL, cancellable, error))
-        {
-          /* A local file is checked against its checksum while it is imported. */
-          g_prefix_error (error, "package %s: ", nevra);
-          return FALSE;
-        }
-      ImportJob *job = g_new0 (ImportJob, 1);
-      job->path = g_steal_pointer (&path);
-      job->nevra = g_strdup (nevra);
-      job->opts.flags = nodocs ? TC_IMPORT_FLAGS_NODOCS : 0;
-      job->sha256 = g_strdup (sha256);
-      job->opts.expected_sha256 = job->sha256;
-      /* The distribution's filesystem package owns /dev, /proc, /srv ... which the ostree
-       * layout provides itself. */
-      if (g_str_equal (pool_id2str (c->pool, s->name), "filesystem"))
-        job->opts.flags |= TC_IMPORT_FLAGS_SKIP_UNSUPPORTED;
-      if (repo->gpgcheck)
-        {
-          const char *keyring = g_hash_table_lookup (keyrings, repo->id);
-          if (!keyring)
-            {
-              char *dir = repo_keyring (c, repo, cancellable, error);
-              if (!dir)
-                {
-                  import_job_free (job);
-                  return FALSE;
-                }
-              g_hash_table_insert (keyrings, repo->id, dir);
-              keyring = dir;
-            }
-          job->opts.flags |= TC_IMPORT_FLAGS_REQUIRE_SIGNATURE;
-          job->opts.keyring_dir = keyring;
-        }
-      job_of[i] = job;
-      g_ptr_array_add (jobs, job);
-    }
-
-  if (!ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error))
-    return FALSE;
-  if (!import_parallel (c, jobs, cancellable, error))
-    {
-      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
-      return FALSE;
-    }
-  if (!ostree_repo_commit_transaction (c->pkgcache, NULL, cancellable, error))
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    if (job_of[i])
-      pkg_commits->pdata[i] = g_steal_pointer (&job_of[i]->commit);
-  tc_output_message ("Packages: %u, %u from the cache, %u imported", n, c->cache_hits,
-                     n - c->cache_hits);
-  return TRUE;
 }
 
 /* "22" -> 22, 22.1, 22.2 ... following the previous commit's version, as rpm-ostree's
@@ -537,7 +264,7 @@ build_metadata (Compose *c, const char *version, GPtrArray *pkg_names, GError **
     {
       Solvable *s = pool_id2solvable (c->pool, c->installs.elements[i]);
       g_autofree char *epoch = NULL, *ver = NULL, *rel = NULL;
-      split_evr (pool_id2str (c->pool, s->evr), &epoch, &ver, &rel);
+      tc_split_evr (pool_id2str (c->pool, s->evr), &epoch, &ver, &rel);
       g_variant_builder_add (&pkgs, "(sssss)", pool_id2str (c->pool, s->name),
                              epoch ? epoch : "0", ver, rel, pool_id2str (c->pool, s->arch));
     }
@@ -548,52 +275,6 @@ build_metadata (Compose *c, const char *version, GPtrArray *pkg_names, GError **
   return g_variant_ref_sink (g_variant_builder_end (&b));
 }
 
-static gboolean
-commit_rootfs (Compose *c, const char *rootfs, OstreeRepoDevInoCache *devino, GVariant *metadata,
-               const char *version, char **out_commit, OstreeRepoTransactionStats *stats,
-               GCancellable *cancellable, GError **error)
-{
-  if (!ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error))
-    return FALSE;
-  g_autoptr(OstreeRepoCommitModifier) modifier = ostree_repo_commit_modifier_new (
-      OSTREE_REPO_COMMIT_MODIFIER_FLAGS_DEVINO_CANONICAL, NULL, NULL, NULL);
-  ostree_repo_commit_modifier_set_devino_cache (modifier, devino);
-  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new ();
-  g_autoptr(GFile) root = NULL;
-  g_autofree char *commit = NULL;
-  g_autoptr(GVariant) full_md = NULL;
-  g_autoptr(GFile) rootfs_file = g_file_new_for_path (rootfs);
-  if (!ostree_repo_write_dfd_to_mtree (c->pkgcache, AT_FDCWD, rootfs, mtree, modifier,
-                                       cancellable, error)
-      || !ostree_repo_write_mtree (c->pkgcache, mtree, &root, cancellable, error))
-    {
-      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
-      return FALSE;
-    }
-  /* ostree.bootable and ostree.linux from the tree's kernel. */
-  g_auto(GVariantDict) md;
-  g_variant_dict_init (&md, metadata);
-  if (!ostree_commit_metadata_for_bootable (root, &md, cancellable, error))
-    {
-      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
-      g_prefix_error (error, "the composed tree is not bootable: ");
-      return FALSE;
-    }
-  full_md = g_variant_ref_sink (g_variant_dict_end (&md));
-  g_autofree char *subject = g_strdup_printf ("%s%s%s", c->ref, version ? " " : "",
-                                              version ? version : "");
-  if (!ostree_repo_write_commit (c->pkgcache, c->previous_commit, subject, NULL, full_md,
-                                 OSTREE_REPO_FILE (root), &commit, cancellable, error))
-    {
-      ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
-      return FALSE;
-    }
-  ostree_repo_transaction_set_ref (c->pkgcache, NULL, c->ref, commit);
-  if (!ostree_repo_commit_transaction (c->pkgcache, stats, cancellable, error))
-    return FALSE;
-  *out_commit = g_steal_pointer (&commit);
-  return TRUE;
-}
 
 typedef struct
 {
@@ -1023,7 +704,13 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
 
   g_autoptr(GPtrArray) pkg_commits = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) pkg_names = g_ptr_array_new_with_free_func (g_free);
-  if (!download_and_import (c, pkg_commits, pkg_names, cancellable, error))
+  TcPkgcacheOptions fetch_opts = {
+    .repo = c->pkgcache,
+    .cachedir = c->cachedir,
+    .nodocs = !tc_treefile_get_bool (c->treefile, "documentation", TRUE),
+  };
+  if (!tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs, pkg_commits, pkg_names,
+                                     &c->cache_hits, cancellable, error))
     return FALSE;
 
   g_autofree char *tmpdir = g_build_filename (c->cachedir, "tmp", NULL);
@@ -1067,8 +754,10 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
   if (ok)
     {
       tc_output_task_begin ("Committing");
-      ok = commit_rootfs (c, rootfs, devino, metadata, version, &commit, &stats, cancellable,
-                          error);
+      g_autofree char *subject = g_strdup_printf ("%s%s%s", c->ref, version ? " " : "",
+                                                  version ? version : "");
+      ok = tc_assembler_commit (c->pkgcache, rootfs, devino, c->previous_commit, subject,
+                                metadata, c->ref, &commit, &stats, cancellable, error);
       tc_output_task_end (ok ? "done" : "failed");
     }
   (void)tc_rm_rf (rootfs, FALSE, NULL);

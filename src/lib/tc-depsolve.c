@@ -101,6 +101,26 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
             return tc_throw (error, "package \"%s\" is both requested and excluded", *spec);
           return tc_throw (error, "package \"%s\" not found in the enabled repositories", *spec);
         }
+      if (pool->installed)
+        {
+          /* Layering: what the base already has is not added again. */
+          Queue matches;
+          queue_init (&matches);
+          selection_solvables (pool, &sel, &matches);
+          Id in_base = 0;
+          for (int i = 0; i < matches.count && !in_base; i++)
+            if (pool->solvables[matches.elements[i]].repo == pool->installed)
+              in_base = matches.elements[i];
+          queue_free (&matches);
+          if (in_base)
+            {
+              g_autofree char *nevra = g_strdup (pool_solvid2str (pool, in_base));
+              queue_free (&sel);
+              queue_free (&job);
+              return tc_throw (error, "\"%s\" is already provided by the base package %s", *spec,
+                               nevra);
+            }
+        }
       for (int i = 0; i < sel.count; i += 2)
         queue_push2 (&job, SOLVER_INSTALL | sel.elements[i], sel.elements[i + 1]);
       queue_free (&sel);
@@ -121,6 +141,29 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
   queue_free (&job);
 
   g_autoptr(Transaction) trans = solver_create_transaction (solv);
+  if (pool->installed)
+    {
+      /* libsolv may update or replace an installed package to satisfy a request; a layer
+       * must never change its base. */
+      g_autoptr(GString) replaced = g_string_new ("");
+      for (int i = 0; i < trans->steps.count; i++)
+        {
+          Id p = trans->steps.elements[i];
+          if (pool->solvables[p].repo != pool->installed)
+            continue;
+          Id by = transaction_obs_pkg (trans, p);
+          if (by)
+            g_string_append_printf (replaced, "\n  layered package %s would replace base package %s",
+                                    pool_solvid2str (pool, by), pool_solvid2str (pool, p));
+          else
+            g_string_append_printf (replaced, "\n  base package %s would be removed",
+                                    pool_solvid2str (pool, p));
+        }
+      if (replaced->len)
+        return tc_throw (error, "the request would change base packages, which layering never "
+                                "does:%s",
+                         replaced->str);
+    }
   transaction_order (trans, 0);
   queue_empty (out_installs);
   for (int i = 0; i < trans->steps.count; i++)

@@ -13,6 +13,7 @@ tc_origin_free (TcOrigin *origin)
   g_free (origin->remote);
   g_free (origin->ref);
   g_free (origin->override_commit);
+  g_strfreev (origin->packages);
   g_clear_pointer (&origin->keyfile, g_key_file_unref);
   g_free (origin);
 }
@@ -59,6 +60,9 @@ tc_origin_new_from_keyfile (GKeyFile *keyfile, const char *name, GError **error)
                 origin->override_commit);
       return NULL;
     }
+  origin->packages = g_key_file_get_string_list (keyfile, "packages", "requested", NULL, NULL);
+  if (!origin->packages)
+    origin->packages = g_new0 (char *, 1);
   return g_steal_pointer (&origin);
 }
 
@@ -79,6 +83,7 @@ tc_origin_new_from_refspec (const char *refspec, GError **error)
 {
   g_autoptr(TcOrigin) origin = g_new0 (TcOrigin, 1);
   origin->keyfile = g_key_file_new ();
+  origin->packages = g_new0 (char *, 1);
   if (!tc_origin_set_refspec (origin, refspec, error))
     return NULL;
   return g_steal_pointer (&origin);
@@ -114,6 +119,32 @@ tc_origin_set_override_commit (TcOrigin *origin, const char *checksum)
   origin->override_commit = g_strdup (checksum);
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *)a, *(char *const *)b);
+}
+
+gboolean
+tc_origin_has_packages (TcOrigin *origin)
+{
+  return origin->packages[0] != NULL;
+}
+
+void
+tc_origin_set_packages (TcOrigin *origin, const char *const *packages)
+{
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  for (const char *const *p = packages; p && *p; p++)
+    if (!g_ptr_array_find_with_equal_func (sorted, *p, g_str_equal, NULL))
+      g_ptr_array_add (sorted, (char *)*p);
+  g_ptr_array_sort (sorted, compare_strings);
+  g_ptr_array_add (sorted, NULL);
+  char **copy = g_strdupv ((char **)sorted->pdata);
+  g_strfreev (origin->packages);
+  origin->packages = copy;
+}
+
 GKeyFile *
 tc_origin_to_keyfile (TcOrigin *origin)
 {
@@ -121,8 +152,24 @@ tc_origin_to_keyfile (TcOrigin *origin)
   ostree_deployment_origin_remove_transient_state (keyfile);
   g_autofree char *refspec = tc_origin_get_refspec (origin);
   g_key_file_remove_key (keyfile, "origin", "baserefspec", NULL);
+  g_key_file_remove_key (keyfile, "origin", "refspec", NULL);
   g_key_file_remove_key (keyfile, "origin", "unconfigured-state", NULL);
-  g_key_file_set_string (keyfile, "origin", "refspec", refspec);
+  /* As rpm-ostree: a layered deployment names its ref "baserefspec". */
+  if (tc_origin_has_packages (origin))
+    {
+      g_key_file_set_string (keyfile, "origin", "baserefspec", refspec);
+      g_key_file_set_string_list (keyfile, "packages", "requested",
+                                  (const char *const *)origin->packages,
+                                  g_strv_length (origin->packages));
+    }
+  else
+    {
+      g_key_file_set_string (keyfile, "origin", "refspec", refspec);
+      g_key_file_remove_key (keyfile, "packages", "requested", NULL);
+      g_auto(GStrv) left = g_key_file_get_keys (keyfile, "packages", NULL, NULL);
+      if (left && !left[0])
+        g_key_file_remove_group (keyfile, "packages", NULL);
+    }
   if (origin->override_commit)
     g_key_file_set_string (keyfile, "origin", "override-commit", origin->override_commit);
   else

@@ -12,6 +12,7 @@ typedef struct
   char *remote;          /* NULL for a local ref */
   char *ref;
   char *override_commit; /* pinned commit, or NULL */
+  char **packages;       /* layered packages requested ([packages] requested), never NULL */
   GKeyFile *keyfile;     /* the parsed file, so groups treectl does not know survive */
 } TcOrigin;
 
@@ -27,6 +28,11 @@ TcOrigin *tc_origin_new_from_refspec (const char *refspec, GError **error);
 char *tc_origin_get_refspec (TcOrigin *origin);
 gboolean tc_origin_set_refspec (TcOrigin *origin, const char *refspec, GError **error);
 void tc_origin_set_override_commit (TcOrigin *origin, const char *checksum);
+
+/* Whether packages are layered: the deployed commit is then a local layer over the ref's
+ * commit, and the origin records the ref as baserefspec. */
+gboolean tc_origin_has_packages (TcOrigin *origin);
+void tc_origin_set_packages (TcOrigin *origin, const char *const *packages);
 
 /* A new keyfile reflecting the model, with transient state removed. */
 GKeyFile *tc_origin_to_keyfile (TcOrigin *origin);

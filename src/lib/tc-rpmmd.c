@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <solv/pool.h>
+#include <solv/poolarch.h>
 #include <solv/repo.h>
 #include <solv/repo_rpmmd.h>
 #include <solv/repo_solv.h>
@@ -383,4 +384,62 @@ tc_rpmmd_package_url (Solvable *s)
   unsigned int medianr;
   const char *location = solvable_get_location (s, &medianr);
   return g_strconcat (repo->baseurl, location, NULL);
+}
+
+GPtrArray *
+tc_repo_dir_load (const char *dir, const char *basearch, const char *releasever, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &local_error);
+  if (!d)
+    return (tc_throw (error, "reading repo files: %s", local_error->message), NULL);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".repo"))
+      g_ptr_array_add (files, g_build_filename (dir, name, NULL));
+  g_ptr_array_sort (files, (GCompareFunc)g_strcmp0);
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autoptr(GPtrArray) repos = tc_repo_file_load (files->pdata[i], basearch, releasever, error);
+      if (!repos)
+        return NULL;
+      while (repos->len)
+        g_ptr_array_add (all, g_ptr_array_steal_index (repos, 0));
+    }
+  return g_steal_pointer (&all);
+}
+
+Pool *
+tc_rpmmd_pool_new (const char *basearch, GError **error)
+{
+  Pool *pool = pool_create ();
+  /* Debian builds libsolv for .deb by default: rpm-md needs rpm semantics. */
+  if (pool_setdisttype (pool, DISTTYPE_RPM) < 0)
+    {
+      pool_free (pool);
+      return (tc_throw (error, "this libsolv cannot handle rpm packages"), NULL);
+    }
+  pool_setarch (pool, basearch);
+  return pool;
+}
+
+gboolean
+tc_rpmmd_load_repos (Pool *pool, GPtrArray *repos, const char *cachedir,
+                     GCancellable *cancellable, GError **error)
+{
+  for (guint i = 0; i < repos->len; i++)
+    {
+      TcRepo *repo = repos->pdata[i];
+      tc_output_task_begin ("Loading metadata of repo %s", repo->id);
+      Repo *solv_repo = NULL;
+      if (!tc_rpmmd_load_repo (pool, repo, cachedir, &solv_repo, cancellable, error))
+        {
+          tc_output_task_end ("failed");
+          return FALSE;
+        }
+      tc_output_task_end ("%d packages", solv_repo->nsolvables);
+    }
+  return TRUE;
 }

@@ -28,6 +28,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TcRepo, tc_repo_free)
 GPtrArray *tc_repo_file_load (const char *path, const char *basearch, const char *releasever,
                               GError **error);
 
+/* The enabled repositories of every *.repo file in @dir, files in name order. */
+GPtrArray *tc_repo_dir_load (const char *dir, const char *basearch, const char *releasever,
+                             GError **error);
+
+/* A libsolv pool with rpm semantics for @basearch. */
+Pool *tc_rpmmd_pool_new (const char *basearch, GError **error);
+
+/* Loads each TcRepo of @repos into @pool with tc_rpmmd_load_repo(), reporting progress. */
+gboolean tc_rpmmd_load_repos (Pool *pool, GPtrArray *repos, const char *cachedir,
+                              GCancellable *cancellable, GError **error);
+
 /* Loads @repo's metadata into @pool (primary required, filelists when present), caching the
  * result as a .solv file under @cachedir. The returned libsolv repo has appdata = @repo. */
 gboolean tc_rpmmd_load_repo (Pool *pool, TcRepo *repo, const char *cachedir, Repo **out_repo,

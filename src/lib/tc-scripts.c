@@ -248,35 +248,11 @@ tc_scripts_run_postprocess (const char *rootfs, const char *const *scripts,
 }
 
 
-static gboolean
-unshare_dir (const char *dir, GError **error)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, error);
-  if (!d)
-    return FALSE;
-  const char *name;
-  while ((name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      struct stat st;
-      if (lstat (path, &st) < 0)
-        return tc_throw_errno_prefix (error, "stat %s", path);
-      if (S_ISDIR (st.st_mode))
-        {
-          if (!unshare_dir (path, error))
-            return FALSE;
-        }
-      else if (!tc_break_hardlink (path, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 gboolean
 tc_scripts_unshare_etc (const char *rootfs, GError **error)
 {
   g_autofree char *etc = g_build_filename (rootfs, "usr/etc", NULL);
   if (!g_file_test (etc, G_FILE_TEST_IS_DIR))
     return TRUE;
-  return unshare_dir (etc, error);
+  return tc_break_hardlinks_below (etc, error);
 }

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "tc-layer.h"
 #include "tc-origin.h"
 #include "tc-sysroot.h"
 #include "tc-util.h"
@@ -112,6 +113,12 @@ tc_sysroot_cleanup (OstreeSysroot *sysroot, guint *out_n_pruned, guint *out_n_to
       return FALSE;
     }
   OstreeRepo *repo = ostree_sysroot_repo (sysroot);
+  /* Layered deployments' bases and package imports are kept by refs; drop unused ones. */
+  if (!tc_layer_update_refs (sysroot, cancellable, error))
+    {
+      g_prefix_error (error, "updating layering refs: ");
+      return FALSE;
+    }
   /* Everything a ref reaches stays (deployed commits are added by libostree). */
   g_autoptr(GHashTable) reachable = ostree_repo_traverse_new_reachable ();
   if (!ostree_repo_traverse_reachable_refs (repo, 0, reachable, cancellable, error))
@@ -233,6 +240,9 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
             g_variant_builder_add (&b, "{sv}", "version", g_variant_new_string (version));
           g_variant_builder_add (&b, "{sv}", "timestamp",
                                  g_variant_new_uint64 (ostree_commit_get_timestamp (commit)));
+          g_autofree char *base = tc_layer_get_base (repo, checksum, NULL);
+          if (base && !g_str_equal (base, checksum))
+            g_variant_builder_add (&b, "{sv}", "base-checksum", g_variant_new_string (base));
         }
 
       g_autoptr(GError) origin_error = NULL;
@@ -244,6 +254,8 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
           if (origin->override_commit)
             g_variant_builder_add (&b, "{sv}", "override-commit",
                                    g_variant_new_string (origin->override_commit));
+          g_variant_builder_add (&b, "{sv}", "requested-packages",
+                                 g_variant_new_strv ((const char *const *)origin->packages, -1));
         }
       else
         g_variant_builder_add (&b, "{sv}", "origin-error",

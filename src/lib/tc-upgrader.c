@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "tc-layer.h"
 #include "tc-output.h"
 #include "tc-pull.h"
 #include "tc-sysroot.h"
@@ -114,13 +115,17 @@ pull_and_deploy (OstreeSysroot *sysroot, const char *osname, TcOrigin *origin,
                 cancellable, error))
     return FALSE;
 
-  if (g_str_equal (checksum, current_checksum) && !origin_changed)
+  /* A layered deployment is compared by its base. */
+  g_autofree char *current_base = tc_layer_get_base (repo, current_checksum, error);
+  if (!current_base)
+    return FALSE;
+  if (g_str_equal (checksum, current_base) && !origin_changed)
     {
       *out_result = result_for_commit (repo, FALSE, checksum, "No update available.");
       return TRUE;
     }
   if (!(flags & TC_UPGRADE_FLAGS_ALLOW_DOWNGRADE)
-      && !check_not_older (repo, current_checksum, checksum, error))
+      && !check_not_older (repo, current_base, checksum, error))
     return FALSE;
   if (flags & TC_UPGRADE_FLAGS_CHECK_ONLY)
     {
@@ -129,12 +134,22 @@ pull_and_deploy (OstreeSysroot *sysroot, const char *osname, TcOrigin *origin,
       *out_result = result_for_commit (repo, TRUE, checksum, msg);
       return TRUE;
     }
-  if (!tc_deploy_as_default (sysroot, osname, checksum, origin, merge_deployment, NULL, NULL,
+  /* Layered packages are resolved again on the new base; nothing is deployed if they no
+   * longer fit. */
+  g_autofree char *target = NULL;
+  if (!tc_layer_for_deployment (sysroot, merge_deployment, checksum,
+                                (const char *const *)origin->packages, FALSE, &target, NULL,
+                                cancellable, error))
+    {
+      g_prefix_error (error, "re-applying the layered packages on %.12s: ", checksum);
+      return FALSE;
+    }
+  if (!tc_deploy_as_default (sysroot, osname, target, origin, merge_deployment, NULL, NULL,
                              cancellable, error))
     return FALSE;
-  g_autofree char *desc = describe_commit (repo, checksum);
+  g_autofree char *desc = describe_commit (repo, target);
   g_autofree char *msg = g_strdup_printf ("Deployed %s; it becomes active at the next boot", desc);
-  *out_result = result_for_commit (repo, TRUE, checksum, msg);
+  *out_result = result_for_commit (repo, TRUE, target, msg);
   return TRUE;
 }
 
@@ -210,7 +225,11 @@ tc_deploy_revision (OstreeSysroot *sysroot, const char *osname, const char *revi
   if (!target)
     return tc_throw (error, "%s \"%s\" not found in the history of %s",
                      tc_is_checksum_prefix (revision) ? "commit" : "version", revision, refspec);
-  if (g_str_equal (target, ostree_deployment_get_csum (merge)))
+  g_autofree char *current_base = tc_layer_get_base (repo, ostree_deployment_get_csum (merge),
+                                                     error);
+  if (!current_base)
+    return FALSE;
+  if (g_str_equal (target, current_base))
     {
       *out_result = result_for_commit (repo, FALSE, target, "Revision already deployed.");
       return TRUE;

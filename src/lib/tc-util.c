@@ -161,3 +161,27 @@ tc_break_hardlink (const char *path, GError **error)
     }
   return TRUE;
 }
+
+gboolean
+tc_break_hardlinks_below (const char *dir, GError **error)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, error);
+  if (!d)
+    return FALSE;
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      struct stat st;
+      if (lstat (path, &st) < 0)
+        return tc_throw_errno_prefix (error, "stat %s", path);
+      if (S_ISDIR (st.st_mode))
+        {
+          if (!tc_break_hardlinks_below (path, error))
+            return FALSE;
+        }
+      else if (!tc_break_hardlink (path, error))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -30,5 +30,7 @@ gboolean tc_rm_rf (const char *path, gboolean keep_top, GError **error);
 /* Gives the regular file @path an inode of its own (a copy replacing it) when it shares one,
  * so changing it cannot change a hardlinked object in a repository. */
 gboolean tc_break_hardlink (const char *path, GError **error);
+/* tc_break_hardlink() for every regular file below the directory @dir. */
+gboolean tc_break_hardlinks_below (const char *dir, GError **error);
 
 G_END_DECLS

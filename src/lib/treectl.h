@@ -4,6 +4,7 @@
 
 #include "tc-deployments.h"
 #include "tc-init.h"
+#include "tc-layer.h"
 #include "tc-origin.h"
 #include "tc-output.h"
 #include "tc-pull.h"

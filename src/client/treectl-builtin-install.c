@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * treectl install / uninstall: change the packages layered on the base commit. */
+#include "config.h"
+
+#include "treectl-builtins.h"
+#include "treectl-client.h"
+
+static gboolean opt_dry_run;
+static gboolean opt_assumeyes;
+static gboolean opt_idempotent;
+static gboolean opt_all;
+static gboolean opt_reboot;
+
+static GOptionEntry install_entries[] = {
+  { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
+    "Resolve and list the packages the layer would hold; deploy nothing", NULL },
+  { "assumeyes", 'y', 0, G_OPTION_ARG_NONE, &opt_assumeyes,
+    "Do not ask for confirmation (treectl never asks; accepted for rpm-ostree scripts)", NULL },
+  { "idempotent", 0, 0, G_OPTION_ARG_NONE, &opt_idempotent,
+    "A package that is already requested is not an error", NULL },
+  { "reboot", 'r', 0, G_OPTION_ARG_NONE, &opt_reboot, "Reboot after deploying", NULL },
+  { NULL },
+};
+
+static GOptionEntry uninstall_entries[] = {
+  { "all", 0, 0, G_OPTION_ARG_NONE, &opt_all, "Remove every layered package", NULL },
+  { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
+    "Resolve and list the packages the layer would hold; deploy nothing", NULL },
+  { "idempotent", 0, 0, G_OPTION_ARG_NONE, &opt_idempotent,
+    "A package that is not layered is not an error", NULL },
+  { "reboot", 'r', 0, G_OPTION_ARG_NONE, &opt_reboot, "Reboot after deploying", NULL },
+  { NULL },
+};
+
+static int
+pkg_change (char **install, char **uninstall, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(TreectlOS) os = NULL;
+  g_autoptr(TreectlClient) client = treectl_client_connect_os (&os, cancellable, error);
+  if (!client)
+    return 1;
+  const char *none[] = { NULL };
+  g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "dry-run", g_variant_new_boolean (opt_dry_run));
+  g_variant_builder_add (&b, "{sv}", "idempotent", g_variant_new_boolean (opt_idempotent));
+  g_variant_builder_add (&b, "{sv}", "uninstall-all", g_variant_new_boolean (opt_all));
+  g_variant_builder_add (&b, "{sv}", "reboot", g_variant_new_boolean (opt_reboot));
+  g_autofree char *address = NULL;
+  if (!treectl_os_call_pkg_change_sync (os, install ? (const char *const *)install : none,
+                                        uninstall ? (const char *const *)uninstall : none,
+                                        g_variant_builder_end (&b), &address, cancellable, error))
+    return 1;
+  /* A dry run changes nothing by design: exit 0. */
+  return treectl_client_run_and_finish (client, address, !opt_dry_run, cancellable, error);
+}
+
+int
+treectl_builtin_install (int argc, char **argv, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GOptionContext) context
+      = g_option_context_new ("PACKAGE... - layer packages on the base commit");
+  g_option_context_set_description (
+      context,
+      "Resolves PACKAGE (a name or a provide) and its dependencies against the base commit's\n"
+      "rpmdb and the repositories in the deployment's /etc/yum.repos.d, builds a new local\n"
+      "commit holding the base plus the packages, and deploys it as the new default. The\n"
+      "request is recorded in the origin; every upgrade applies it again on the new base.\n"
+      "A package that would replace, upgrade or remove a base package is refused.\n"
+      "Exit status: 0 deployed (or dry run), 77 nothing to do.");
+  if (!treectl_option_context_parse (context, install_entries, &argc, &argv, TREECTL_OPT_OS,
+                                     error))
+    return 1;
+  if (argc < 2)
+    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                 "install needs at least one PACKAGE"),
+            1);
+  return pkg_change (argv + 1, NULL, cancellable, error);
+}
+
+int
+treectl_builtin_uninstall (int argc, char **argv, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GOptionContext) context
+      = g_option_context_new ("PACKAGE...|--all - remove layered packages");
+  g_option_context_set_description (
+      context,
+      "Removes PACKAGE (as it was given to install) from the layered packages and deploys\n"
+      "the result. With no layered package left, the base commit itself is deployed again.\n"
+      "Exit status: 0 deployed (or dry run), 77 nothing to do.");
+  if (!treectl_option_context_parse (context, uninstall_entries, &argc, &argv, TREECTL_OPT_OS,
+                                     error))
+    return 1;
+  if (argc < 2 && !opt_all)
+    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                 "uninstall needs at least one PACKAGE, or --all"),
+            1);
+  if (argc >= 2 && opt_all)
+    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                 "uninstall takes PACKAGE... or --all, not both"),
+            1);
+  return pkg_change (NULL, argv + 1, cancellable, error);
+}
