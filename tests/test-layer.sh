@@ -182,8 +182,50 @@ assert_not_file_has_content refs.txt '^treectl/'
 ostree fsck --repo="$SYSROOT/ostree/repo" >/dev/null
 ok "cleanup drops the package cache and base refs nothing uses"
 
-# Upgrades re-apply the layer on the new base.
-tc install layer-app > install3.out
+# Local RPM files: the client opens them and passes descriptors; the daemon verifies them
+# and keeps them in the package cache.
+LOCAL_DIR="$test_tmpdir/local-rpms"
+RPM_REPO_DIR=$LOCAL_DIR
+build_rpm layer-local requires layer-lib
+RPM_REPO_DIR=$BASE_REPO
+cp "$LOCAL_DIR/layer-local-1.0-1.noarch.rpm" ./layer-local.rpm
+tc install ./layer-local.rpm > local.out
+rm layer-local.rpm
+d=$(default_deploy_dir)
+assert_has_file "$d/usr/bin/layer-local"
+assert_has_file "$d/usr/bin/layer-lib"
+assert_file_has_content "$(origin_file "$(deployment_list | sed -n 1p)")" '^requested-local=layer-local-1.0-1.noarch;$'
+tc status > status.txt
+assert_file_has_content status.txt "LocalPackages: layer-local-1.0-1.noarch"
+assert_streq "$(json_dep 0 '"requested-local-packages"[0]')" "layer-local-1.0-1.noarch"
+ok "install of a local .rpm: passed as a descriptor, dependencies from the repos, recorded by NEVRA"
+
+before=$(default_checksum)
+n_before=$(deployment_count)
+: > empty.rpm
+run_expect_fail "importing ./empty.rpm: empty file (0 bytes), not an RPM package" tc install ./empty.rpm
+echo "this is not a package" > text.rpm
+run_expect_fail "importing ./text.rpm: not an RPM package" tc install ./text.rpm
+run_expect_fail "./missing.rpm: No such file or directory" tc install ./missing.rpm
+run_expect_fail "$test_tmpdir: not a regular file" tc install "$test_tmpdir"
+# A repo that needs signatures makes local packages need one too.
+write_repo_file "$(default_deploy_dir)/etc/yum.repos.d/signed.repo" signed "file://$LAYER_REPO" 1 \
+  "file://$test_tmpdir/test-key.asc"
+RPM_REPO_DIR=$LOCAL_DIR
+build_rpm layer-local2
+RPM_REPO_DIR=$BASE_REPO
+run_expect_fail "importing $LOCAL_DIR/layer-local2-1.0-1.noarch.rpm: package is not signed, and a signature is required" \
+  tc install "$LOCAL_DIR/layer-local2-1.0-1.noarch.rpm"
+rm "$(default_deploy_dir)/etc/yum.repos.d/signed.repo"
+check_unchanged
+ok "a zero-byte, non-RPM, missing or unsigned (where a repo has gpgcheck=1) local file is refused by name"
+
+tc uninstall layer-local > uninstall-local.out
+assert_streq "$(default_checksum)" "$base1"
+ok "a local package is uninstalled by name"
+
+# Upgrades re-apply the layer on the new base (the local package from the cache).
+tc install layer-app "$LOCAL_DIR/layer-local-1.0-1.noarch.rpm" > install3.out
 RPM_REPO_DIR=$BASE_REPO
 build_release_package 2
 make_repo
@@ -194,6 +236,7 @@ assert_streq "$(json_dep 0 '"base-checksum"')" "$base2"
 assert_streq "$(json_dep 0 'version')" "1.1"
 d=$(default_deploy_dir)
 assert_has_file "$d/usr/bin/layer-app"
+assert_has_file "$d/usr/bin/layer-local"
 assert_file_has_content "$d/usr/lib/os-release" 'VERSION_ID=2'
 run_expect_rc 77 tc upgrade
 ok "upgrade pulls the new base and layers the requested packages on it"

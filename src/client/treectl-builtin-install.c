@@ -2,6 +2,14 @@
  * treectl install / uninstall: change the packages layered on the base commit. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
+
 #include "treectl-builtins.h"
 #include "treectl-client.h"
 
@@ -32,9 +40,54 @@ static GOptionEntry uninstall_entries[] = {
   { NULL },
 };
 
+/* A local package file rather than a name: a path, or a name ending in .rpm. */
+static gboolean
+is_local_file (const char *arg)
+{
+  return strchr (arg, '/') != NULL || g_str_has_suffix (arg, ".rpm");
+}
+
 static int
 pkg_change (char **install, char **uninstall, GCancellable *cancellable, GError **error)
 {
+  /* Local files are opened here, with the caller's permissions, and passed as descriptors. */
+  g_autoptr(GUnixFDList) fd_list = g_unix_fd_list_new ();
+  g_auto(GVariantBuilder) local = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("ah"));
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) by_name = g_ptr_array_new ();
+  for (char **a = install; a && *a; a++)
+    {
+      if (!is_local_file (*a))
+        {
+          g_ptr_array_add (by_name, *a);
+          continue;
+        }
+      int fd = open (*a, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          int errsv = errno;
+          return (g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", *a,
+                               g_strerror (errsv)),
+                  1);
+        }
+      struct stat st;
+      if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+        {
+          close (fd);
+          return (g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "%s: not a regular file", *a),
+                  1);
+        }
+      gint handle = g_unix_fd_list_append (fd_list, fd, error);
+      close (fd);
+      if (handle < 0)
+        return 1;
+      g_variant_builder_add (&local, "h", handle);
+      g_ptr_array_add (names, *a);
+    }
+  g_ptr_array_add (by_name, NULL);
+  g_ptr_array_add (names, NULL);
+
   g_autoptr(TreectlOS) os = NULL;
   g_autoptr(TreectlClient) client = treectl_client_connect_os (&os, cancellable, error);
   if (!client)
@@ -45,10 +98,13 @@ pkg_change (char **install, char **uninstall, GCancellable *cancellable, GError 
   g_variant_builder_add (&b, "{sv}", "idempotent", g_variant_new_boolean (opt_idempotent));
   g_variant_builder_add (&b, "{sv}", "uninstall-all", g_variant_new_boolean (opt_all));
   g_variant_builder_add (&b, "{sv}", "reboot", g_variant_new_boolean (opt_reboot));
+  g_variant_builder_add (&b, "{sv}", "local-names",
+                         g_variant_new_strv ((const char *const *)names->pdata, -1));
   g_autofree char *address = NULL;
-  if (!treectl_os_call_pkg_change_sync (os, install ? (const char *const *)install : none,
+  if (!treectl_os_call_pkg_change_sync (os, (const char *const *)by_name->pdata,
                                         uninstall ? (const char *const *)uninstall : none,
-                                        g_variant_builder_end (&b), &address, cancellable, error))
+                                        g_variant_builder_end (&local), g_variant_builder_end (&b),
+                                        fd_list, &address, NULL, cancellable, error))
     return 1;
   /* A dry run changes nothing by design: exit 0. */
   return treectl_client_run_and_finish (client, address, !opt_dry_run, cancellable, error);
@@ -58,7 +114,7 @@ int
 treectl_builtin_install (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GOptionContext) context
-      = g_option_context_new ("PACKAGE... - layer packages on the base commit");
+      = g_option_context_new ("PACKAGE|FILE.rpm... - layer packages on the base commit");
   g_option_context_set_description (
       context,
       "Resolves PACKAGE (a name or a provide) and its dependencies against the base commit's\n"
@@ -66,6 +122,9 @@ treectl_builtin_install (int argc, char **argv, GCancellable *cancellable, GErro
       "commit holding the base plus the packages, and deploys it as the new default. The\n"
       "request is recorded in the origin; every upgrade applies it again on the new base.\n"
       "A package that would replace, upgrade or remove a base package is refused.\n"
+      "FILE.rpm (a path, or a name ending in .rpm) layers a local package: it is verified\n"
+      "(signed by a repo key when any repo has gpgcheck=1), kept in the package cache and\n"
+      "recorded in the origin by NEVRA; uninstall it by name.\n"
       "Exit status: 0 deployed (or dry run), 77 nothing to do.");
   if (!treectl_option_context_parse (context, install_entries, &argc, &argv, TREECTL_OPT_OS,
                                      error))

@@ -108,6 +108,12 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
           g_autofree char *joined = g_strjoinv (" ", (char **)requested);
           print_field ("LayeredPackages", joined);
         }
+      g_autofree const char **local = NULL;
+      if (g_variant_lookup (d, "requested-local-packages", "^a&s", &local) && local[0])
+        {
+          g_autofree char *joined = g_strjoinv (" ", (char **)local);
+          print_field ("LocalPackages", joined);
+        }
       if (lookup_bool (d, "gpg-enabled"))
         print_field ("GPGSignature", lookup_str (d, "signature"));
       else

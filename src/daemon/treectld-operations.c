@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "treectl.h"
 #include "treectld-auth.h"
@@ -114,8 +115,35 @@ txn_pkg_change (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out
   get_request (txn, &osname, &args);
   g_autofree const char **install = NULL;
   g_autofree const char **uninstall = NULL;
+  g_autoptr(GVariant) local = NULL;
   g_autoptr(GVariant) options = NULL;
-  g_variant_get (args, "(^a&s^a&s@a{sv})", &install, &uninstall, &options);
+  g_variant_get (args, "(^a&s^a&s@ah@a{sv})", &install, &uninstall, &local, &options);
+  g_autofree const char **local_names = NULL;
+  g_variant_lookup (options, "local-names", "^a&s", &local_names);
+  /* The daemon reads each local file through its descriptor. */
+  GUnixFDList *fd_list = treectld_transaction_get_fd_list (txn);
+  gsize n_local = g_variant_n_children (local);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  gboolean ok = TRUE;
+  for (gsize i = 0; ok && i < n_local; i++)
+    {
+      gint32 handle = 0;
+      g_variant_get_child (local, i, "h", &handle);
+      int fd = -1;
+      if (!fd_list)
+        ok = tc_throw (error, "local package %" G_GSIZE_FORMAT " came without a file descriptor",
+                       i);
+      else if ((fd = g_unix_fd_list_get (fd_list, handle, error)) < 0)
+        ok = FALSE;
+      if (!ok)
+        break;
+      g_array_append_val (fds, fd);
+      g_ptr_array_add (paths, g_strdup_printf ("/proc/self/fd/%d", fd));
+    }
+  g_ptr_array_add (paths, NULL);
+  if (local_names && g_strv_length ((char **)local_names) != n_local)
+    g_clear_pointer (&local_names, g_free);
   TcPkgChangeFlags flags = 0;
   if (lookup_bool (options, "dry-run"))
     flags |= TC_PKG_CHANGE_FLAGS_DRY_RUN;
@@ -123,7 +151,12 @@ txn_pkg_change (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out
     flags |= TC_PKG_CHANGE_FLAGS_IDEMPOTENT;
   if (lookup_bool (options, "uninstall-all"))
     flags |= TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL;
-  if (!tc_pkg_change (sysroot, osname, install, uninstall, flags, out_result, cancellable, error))
+  ok = ok
+       && tc_pkg_change (sysroot, osname, install, uninstall, (const char *const *)paths->pdata,
+                         local_names, flags, out_result, cancellable, error);
+  for (guint i = 0; i < fds->len; i++)
+    (void)close (g_array_index (fds, int, i));
+  if (!ok)
     return FALSE;
   return (flags & TC_PKG_CHANGE_FLAGS_DRY_RUN) || maybe_reboot (txn, options, *out_result, error);
 }
@@ -187,9 +220,10 @@ txn_init (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out_resul
 /* Common path of every mutating method: authorize, join or refuse when busy, create the
  * transaction and return its address. @osname and @args make up the request. */
 static void
-begin_transaction (TreectldDaemon *daemon, GDBusMethodInvocation *invocation, const char *action,
-                   const char *title, const char *osname, GVariant *args, gboolean needs_sysroot,
-                   TreectldTxnFunc func)
+begin_transaction_with_fds (TreectldDaemon *daemon, GDBusMethodInvocation *invocation,
+                            const char *action, const char *title, const char *osname,
+                            GVariant *args, GUnixFDList *fd_list, gboolean needs_sysroot,
+                            TreectldTxnFunc func)
 {
   g_autoptr(GError) local_error = NULL;
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
@@ -205,7 +239,8 @@ begin_transaction (TreectldDaemon *daemon, GDBusMethodInvocation *invocation, co
     }
   if (daemon->active)
     {
-      if (treectld_transaction_matches (daemon->active, method, params))
+      /* Requests carrying files are never the same request. */
+      if (!fd_list && treectld_transaction_matches (daemon->active, method, params))
         {
           g_dbus_method_invocation_return_value (
               invocation, g_variant_new ("(s)", treectld_transaction_get_address (daemon->active)));
@@ -240,10 +275,20 @@ begin_transaction (TreectldDaemon *daemon, GDBusMethodInvocation *invocation, co
       g_dbus_method_invocation_return_gerror (invocation, local_error);
       return;
     }
+  treectld_transaction_set_fd_list (txn, fd_list);
   daemon->active = txn;
   treectld_daemon_publish_active (daemon);
   g_dbus_method_invocation_return_value (
       invocation, g_variant_new ("(s)", treectld_transaction_get_address (txn)));
+}
+
+static void
+begin_transaction (TreectldDaemon *daemon, GDBusMethodInvocation *invocation, const char *action,
+                   const char *title, const char *osname, GVariant *args, gboolean needs_sysroot,
+                   TreectldTxnFunc func)
+{
+  begin_transaction_with_fds (daemon, invocation, action, title, osname, args, NULL,
+                              needs_sysroot, func);
 }
 
 static const char *
@@ -292,8 +337,9 @@ handle_rebase (TreectlOS *os, GDBusMethodInvocation *invocation, const char *ref
 }
 
 static gboolean
-handle_pkg_change (TreectlOS *os, GDBusMethodInvocation *invocation, const char *const *install,
-                   const char *const *uninstall, GVariant *options, gpointer user_data)
+handle_pkg_change (TreectlOS *os, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+                   const char *const *install, const char *const *uninstall, GVariant *local,
+                   GVariant *options, gpointer user_data)
 {
   /* "install a b", "uninstall c", or both joined by "; ". */
   g_autoptr(GString) title = g_string_new ("");
@@ -302,6 +348,12 @@ handle_pkg_change (TreectlOS *os, GDBusMethodInvocation *invocation, const char 
       g_autofree char *joined = g_strjoinv (" ", (char **)install);
       g_string_append_printf (title, "install %s", joined);
     }
+  g_autofree const char **local_names = NULL;
+  if (g_variant_lookup (options, "local-names", "^a&s", &local_names) && local_names[0])
+    {
+      g_autofree char *joined = g_strjoinv (" ", (char **)local_names);
+      g_string_append_printf (title, "%sinstall %s", title->len ? " " : "", joined);
+    }
   if (uninstall[0] || lookup_bool (options, "uninstall-all"))
     {
       g_autofree char *joined = lookup_bool (options, "uninstall-all")
@@ -309,9 +361,10 @@ handle_pkg_change (TreectlOS *os, GDBusMethodInvocation *invocation, const char 
                                     : g_strjoinv (" ", (char **)uninstall);
       g_string_append_printf (title, "%suninstall %s", title->len ? "; " : "", joined);
     }
-  begin_transaction (user_data, invocation, "pkgchange", title->str, os_name (os),
-                     g_variant_new ("(^as^as@a{sv})", install, uninstall, options), TRUE,
-                     txn_pkg_change);
+  begin_transaction_with_fds (user_data, invocation, "pkgchange", title->str, os_name (os),
+                              g_variant_new ("(^as^as@ah@a{sv})", install, uninstall, local,
+                                             options),
+                              fd_list, TRUE, txn_pkg_change);
   return TRUE;
 }
 

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <gio/gunixfdlist.h>
+
 #include "tc-output.h"
 #include "tc-sysroot.h"
 #include "tc-util.h"
@@ -16,6 +18,7 @@ struct _TreectldTransaction
   char *title;
   char *method;
   GVariant *params;
+  GUnixFDList *fd_list; /* file descriptors passed with the request, or NULL */
   char *sender;
   uid_t uid;
   gboolean needs_sysroot;
@@ -56,6 +59,7 @@ treectld_transaction_unref (TreectldTransaction *txn)
   g_free (txn->title);
   g_free (txn->method);
   g_clear_pointer (&txn->params, g_variant_unref);
+  g_clear_object (&txn->fd_list);
   g_free (txn->sender);
   if (txn->server)
     g_dbus_server_stop (txn->server);
@@ -447,4 +451,16 @@ treectld_transaction_new (TreectldDaemon *daemon, const char *title, const char 
   g_message ("created transaction %s for %s (uid %u)", title, sender ? sender : "peer",
              (guint)uid);
   return g_steal_pointer (&txn);
+}
+
+void
+treectld_transaction_set_fd_list (TreectldTransaction *txn, GUnixFDList *fd_list)
+{
+  g_set_object (&txn->fd_list, fd_list);
+}
+
+GUnixFDList *
+treectld_transaction_get_fd_list (TreectldTransaction *txn)
+{
+  return txn->fd_list;
 }

@@ -3,6 +3,8 @@
  * worker thread running one libtreectl operation under the sysroot lock, and its progress. */
 #pragma once
 
+#include <gio/gunixfdlist.h>
+
 #include <ostree.h>
 
 #include "treectld-daemon.h"
@@ -27,6 +29,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TreectldTransaction, treectld_transaction_unref)
 const char *treectld_transaction_get_address (TreectldTransaction *txn);
 const char *treectld_transaction_get_title (TreectldTransaction *txn);
 const char *treectld_transaction_get_sender (TreectldTransaction *txn);
+/* File descriptors that came with the request (a GUnixFDList the handles in the parameters
+ * index), kept until the transaction goes away. */
+void treectld_transaction_set_fd_list (TreectldTransaction *txn, GUnixFDList *fd_list);
+GUnixFDList *treectld_transaction_get_fd_list (TreectldTransaction *txn);
 /* The (method, parameters) the transaction was created for. */
 GVariant *treectld_transaction_get_params (TreectldTransaction *txn);
 gboolean treectld_transaction_is_started (TreectldTransaction *txn);

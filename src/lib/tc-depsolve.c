@@ -126,6 +126,9 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
       queue_free (&sel);
     }
 
+  for (int i = 0; i < request->n_solvables; i++)
+    queue_push2 (&job, SOLVER_INSTALL | SOLVER_SOLVABLE, request->solvables[i]);
+
   g_autoptr(Solver) solv = solver_create (pool);
   solver_set_flag (solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !request->recommends);
   /* A base (installed) package must never change as a side effect: layering and overrides

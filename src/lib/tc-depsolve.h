@@ -13,6 +13,8 @@ typedef struct
   const char *const *packages;         /* names, provides, globs or "name >= ver" queries */
   const char *const *exclude_packages; /* names that must not be installed */
   gboolean recommends;                 /* also install weak dependencies */
+  const Id *solvables;                 /* exact packages to install too (local RPMs) */
+  int n_solvables;
 } TcDepsolveRequest;
 
 /* Resolves @request against the repos in @pool (whose installed repo, if any, is the base).

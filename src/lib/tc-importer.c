@@ -1172,15 +1172,16 @@ tc_importer_import (OstreeRepo *repo, const char *rpm_path, const TcImportOption
     .expected_sha256 = opts ? opts->expected_sha256 : NULL,
     .fd = -1,
   };
+  const char *name = opts && opts->display_name ? opts->display_name : rpm_path;
   if ((self.flags & TC_IMPORT_FLAGS_REQUIRE_SIGNATURE) && self.keyring_dir == NULL)
     return tc_throw (error, "importing %s: a signature is required but no keyring was given",
-                     rpm_path);
+                     name);
   g_autofree char *commit = NULL;
   g_autofree char *ref = NULL;
   gboolean ok = import_rpm (&self, in_transaction, &commit, &ref, cancellable, error);
   importer_clear (&self);
   if (!ok)
-    return (g_prefix_error (error, "importing %s: ", rpm_path), FALSE);
+    return (g_prefix_error (error, "importing %s: ", name), FALSE);
   *out_commit = g_steal_pointer (&commit);
   if (out_ref)
     *out_ref = g_steal_pointer (&ref);

@@ -28,6 +28,8 @@ typedef struct
   const char *keyring_dir;
   /* sha256 the whole .rpm file must have (from repository metadata), or NULL. */
   const char *expected_sha256;
+  /* How errors name the file (default: the path). */
+  const char *display_name;
 } TcImportOptions;
 
 /* Reads the RPM at @rpm_path, verifies its digests (and signature when required), and

@@ -20,6 +20,7 @@
 
 #include "tc-assembler.h"
 #include "tc-depsolve.h"
+#include "tc-importer.h"
 #include "tc-layer.h"
 #include "tc-origin.h"
 #include "tc-output.h"
@@ -137,6 +138,70 @@ base_releasever (OstreeRepo *repo, const char *base)
   return NULL;
 }
 
+/* "name-[epoch:]version-release.arch" -> its package cache ref. */
+static char *
+ref_for_nevra (const char *nevra, GError **error)
+{
+  g_autofree char *rest = g_strdup (nevra);
+  char *dot = strrchr (rest, '.');
+  char *dash_rel = dot ? g_strrstr_len (rest, dot - rest, "-") : NULL;
+  char *dash_ver = dash_rel ? g_strrstr_len (rest, dash_rel - rest, "-") : NULL;
+  if (!dash_ver)
+    return (tc_throw (error, "malformed package NEVRA \"%s\"", nevra), NULL);
+  *dot = *dash_rel = *dash_ver = '\0';
+  char *version = dash_ver + 1;
+  char *colon = strchr (version, ':');
+  const char *epoch = NULL;
+  if (colon)
+    {
+      *colon = '\0';
+      epoch = version;
+      version = colon + 1;
+    }
+  return tc_importer_ref_for_nevra (rest, epoch, version, dash_rel + 1, dot + 1);
+}
+
+/* The local RPMs, from their package cache commits, as solvables of an "@commandline"
+ * repo; their ids go to @out_ids. */
+static gboolean
+add_local_packages (OstreeRepo *repo, Pool *pool, const char *const *nevras, GArray *out_ids,
+                    GError **error)
+{
+  if (!nevras || !nevras[0])
+    return TRUE;
+  Repo *cmdline = repo_create (pool, "@commandline");
+  void *state = rpm_state_create (pool, NULL);
+  gboolean ok = TRUE;
+  for (const char *const *n = nevras; ok && *n; n++)
+    {
+      g_autofree char *ref = ref_for_nevra (*n, error);
+      g_autofree char *commit = NULL;
+      ok = ref != NULL && ostree_repo_resolve_rev (repo, ref, TRUE, &commit, error);
+      if (ok && !commit)
+        ok = tc_throw (error, "local package %s is no longer in the package cache; install its "
+                              ".rpm file again",
+                       *n);
+      Header h = ok ? tc_assembler_load_header (repo, commit, error) : NULL;
+      ok = ok && h != NULL;
+      if (ok)
+        {
+          void *handle = rpm_byrpmh (state, h);
+          Id id = handle ? repo_add_rpm_handle (cmdline, handle, REPO_REUSE_REPODATA
+                                                                     | REPO_NO_INTERNALIZE)
+                         : 0;
+          if (!id)
+            ok = tc_throw (error, "local package %s: libsolv cannot read its header", *n);
+          else
+            g_array_append_val (out_ids, id);
+        }
+      if (h)
+        headerFree (h);
+    }
+  rpm_state_free (state);
+  repo_internalize (cmdline);
+  return ok;
+}
+
 static int
 compare_pkglist_entries (gconstpointer a, gconstpointer b)
 {
@@ -186,8 +251,8 @@ header_free (gpointer h)
 static gboolean
 assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Pool *pool,
                      const Queue *installs, GPtrArray *pkg_commits, GPtrArray *pkg_names,
-                     const char *const *requested, char **out_commit, GCancellable *cancellable,
-                     GError **error)
+                     const char *const *requested, const char *const *requested_local,
+                     char **out_commit, GCancellable *cancellable, GError **error)
 {
   g_autofree char *rootfs = g_build_filename (workdir, "rootfs", NULL);
   g_autoptr(OstreeRepoDevInoCache) devino = ostree_repo_devino_cache_new ();
@@ -247,6 +312,8 @@ assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Po
   g_variant_dict_insert (&md, "treectl.clientlayer", "b", TRUE);
   g_variant_dict_insert_value (&md, "treectl.packages",
                                g_variant_new_strv (requested, -1));
+  g_variant_dict_insert_value (&md, "treectl.packages.local",
+                               g_variant_new_strv (requested_local, -1));
   g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
   for (int i = 0; i < installs->count; i++)
     g_ptr_array_add (refs, tc_pkgcache_ref_for_solvable (pool, pool_id2solvable (pool, installs->elements[i])));
@@ -257,7 +324,10 @@ assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Po
 
   tc_output_task_begin ("Committing");
   g_autofree char *commit = NULL;
-  g_autofree char *joined = g_strjoinv (" ", (char **)requested);
+  g_autofree char *joined_repo = g_strjoinv (" ", (char **)requested);
+  g_autofree char *joined_local = g_strjoinv (" ", (char **)requested_local);
+  g_autofree char *joined = g_strconcat (joined_repo, *joined_repo && *joined_local ? " " : "",
+                                         joined_local, NULL);
   g_autofree char *subject = g_strdup_printf ("treectl layer: %s", joined);
   if (!tc_assembler_commit (repo, rootfs, devino, base, subject, metadata, NULL, &commit, NULL,
                             cancellable, error))
@@ -277,14 +347,17 @@ build_in (OstreeRepo *repo, const char *base_commit, const TcLayerOptions *opts,
 {
   g_autofree char *dbroot = g_build_filename (workdir, "base-rpmdb", NULL);
   g_autofree char *releasever = base_releasever (repo, base_commit);
-  if (!g_file_test (opts->repos_dir, G_FILE_TEST_IS_DIR))
+  g_autoptr(GPtrArray) repos = NULL;
+  if (g_file_test (opts->repos_dir, G_FILE_TEST_IS_DIR))
+    repos = tc_repo_dir_load (opts->repos_dir, opts->basearch, releasever, error);
+  else if (opts->packages && opts->packages[0])
     return tc_throw (error, "no repositories: %s does not exist (add a .repo file there)",
                      opts->repos_dir);
-  g_autoptr(GPtrArray) repos
-      = tc_repo_dir_load (opts->repos_dir, opts->basearch, releasever, error);
+  else
+    repos = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
   if (!repos)
     return FALSE;
-  if (repos->len == 0)
+  if (repos->len == 0 && opts->packages && opts->packages[0])
     return tc_throw (error, "no enabled repositories in %s (add a .repo file there)",
                      opts->repos_dir);
   g_autoptr(Pool) pool = tc_rpmmd_pool_new (opts->basearch, error);
@@ -300,8 +373,14 @@ build_in (OstreeRepo *repo, const char *base_commit, const TcLayerOptions *opts,
   tc_output_task_end ("%d packages", pool->installed->nsolvables);
   if (!tc_rpmmd_load_repos (pool, repos, opts->cachedir, cancellable, error))
     return FALSE;
+  g_autoptr(GArray) local_ids = g_array_new (FALSE, FALSE, sizeof (Id));
+  if (!add_local_packages (repo, pool, opts->local_packages, local_ids, error))
+    return FALSE;
 
-  TcDepsolveRequest req = { .packages = opts->packages, .recommends = FALSE };
+  TcDepsolveRequest req = { .packages = opts->packages,
+                            .recommends = FALSE,
+                            .solvables = (const Id *)local_ids->data,
+                            .n_solvables = local_ids->len };
   tc_output_task_begin ("Resolving dependencies");
   if (!tc_depsolve (pool, &req, installs, error))
     {
@@ -321,7 +400,8 @@ build_in (OstreeRepo *repo, const char *base_commit, const TcLayerOptions *opts,
       if (!tc_pkgcache_fetch_and_import (&fetch_opts, pool, installs, pkg_commits, pkg_names,
                                          NULL, cancellable, error)
           || !assemble_and_commit (repo, base_commit, workdir, pool, installs, pkg_commits,
-                                   pkg_names, opts->packages, out_commit, cancellable, error))
+                                   pkg_names, opts->packages, opts->local_packages, out_commit,
+                                   cancellable, error))
         return FALSE;
     }
   else
@@ -336,7 +416,8 @@ tc_layer_build (OstreeRepo *repo, const char *base_commit, const TcLayerOptions 
                 char **out_commit, GPtrArray **out_added, GCancellable *cancellable,
                 GError **error)
 {
-  g_assert (opts->packages && opts->packages[0]);
+  g_assert ((opts->packages && opts->packages[0])
+            || (opts->local_packages && opts->local_packages[0]));
   /* Under the repo, so checkouts hardlink its objects; a real path, as helper processes
    * (rofiles-fuse, bwrap) see it (a sysroot's repo path may be /proc/self/fd/N). */
   g_autofree char *repo_path = realpath (g_file_peek_path (ostree_repo_get_path (repo)), NULL);
@@ -355,32 +436,53 @@ tc_layer_build (OstreeRepo *repo, const char *base_commit, const TcLayerOptions 
   return ok;
 }
 
+/* Where layering for a deployment finds its .repo files and keeps its caches. */
+static gboolean
+deployment_dirs (OstreeSysroot *sysroot, OstreeDeployment *deployment, char **out_repos_dir,
+                 char **out_cachedir, GError **error)
+{
+  const char *sysroot_path = g_file_peek_path (ostree_sysroot_get_path (sysroot));
+  g_autofree char *deploy_dir = ostree_sysroot_get_deployment_dirpath (sysroot, deployment);
+  *out_repos_dir = g_build_filename (sysroot_path, deploy_dir, "etc/yum.repos.d", NULL);
+  *out_cachedir = g_build_filename (sysroot_path, "var/cache/treectl", NULL);
+  if (g_mkdir_with_parents (*out_cachedir, 0755) < 0)
+    return tc_throw_errno_prefix (error, "mkdir %s", *out_cachedir);
+  return TRUE;
+}
+
+static const char *
+host_basearch (void)
+{
+  static struct utsname u;
+  return uname (&u) == 0 ? u.machine : "x86_64";
+}
+
 gboolean
 tc_layer_for_deployment (OstreeSysroot *sysroot, OstreeDeployment *merge_deployment,
-                         const char *base_commit, const char *const *packages, gboolean dry_run,
-                         char **out_commit, GPtrArray **out_added, GCancellable *cancellable,
-                         GError **error)
+                         const char *base_commit, const char *const *packages,
+                         const char *const *local_packages, gboolean dry_run, char **out_commit,
+                         GPtrArray **out_added, GCancellable *cancellable, GError **error)
 {
-  if (!packages || !packages[0])
+  static const char *const none[] = { NULL };
+  packages = packages ? packages : none;
+  local_packages = local_packages ? local_packages : none;
+  if (!packages[0] && !local_packages[0])
     {
       *out_commit = g_strdup (base_commit);
       if (out_added)
         *out_added = g_ptr_array_new_with_free_func (g_free);
       return TRUE;
     }
-  const char *sysroot_path = g_file_peek_path (ostree_sysroot_get_path (sysroot));
-  g_autofree char *deploy_dir = ostree_sysroot_get_deployment_dirpath (sysroot, merge_deployment);
-  g_autofree char *repos_dir
-      = g_build_filename (sysroot_path, deploy_dir, "etc/yum.repos.d", NULL);
-  g_autofree char *cachedir = g_build_filename (sysroot_path, "var/cache/treectl", NULL);
-  if (g_mkdir_with_parents (cachedir, 0755) < 0)
-    return tc_throw_errno_prefix (error, "mkdir %s", cachedir);
-  struct utsname u;
+  g_autofree char *repos_dir = NULL;
+  g_autofree char *cachedir = NULL;
+  if (!deployment_dirs (sysroot, merge_deployment, &repos_dir, &cachedir, error))
+    return FALSE;
   TcLayerOptions opts = {
     .packages = packages,
+    .local_packages = local_packages,
     .repos_dir = repos_dir,
     .cachedir = cachedir,
-    .basearch = uname (&u) == 0 ? u.machine : "x86_64",
+    .basearch = host_basearch (),
     .dry_run = dry_run,
   };
   return tc_layer_build (ostree_sysroot_repo (sysroot), base_commit, &opts, out_commit, out_added,
@@ -443,6 +545,74 @@ tc_layer_update_refs (OstreeSysroot *sysroot, GCancellable *cancellable, GError 
   return TRUE;
 }
 
+/* Verifies and imports a local .rpm into the package cache; returns its NEVRA. A signature
+ * is required when any enabled repo of the deployment has gpgcheck=1 (verified with those
+ * repos' keys). */
+static char *
+import_local (OstreeSysroot *sysroot, OstreeDeployment *deployment, const char *path,
+              const char *name, GCancellable *cancellable, GError **error)
+{
+  OstreeRepo *repo = ostree_sysroot_repo (sysroot);
+  g_autofree char *repos_dir = NULL;
+  g_autofree char *cachedir = NULL;
+  if (!deployment_dirs (sysroot, deployment, &repos_dir, &cachedir, error))
+    return NULL;
+  g_autoptr(GPtrArray) signed_repos = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
+  if (g_file_test (repos_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GPtrArray) repos = tc_repo_dir_load (repos_dir, host_basearch (), NULL, error);
+      if (!repos)
+        return NULL;
+      while (repos->len)
+        {
+          TcRepo *r = g_ptr_array_steal_index (repos, 0);
+          if (r->gpgcheck)
+            g_ptr_array_add (signed_repos, r);
+          else
+            tc_repo_free (r);
+        }
+    }
+  TcImportOptions opts = { .display_name = name };
+  g_autofree char *keyring = NULL;
+  if (signed_repos->len)
+    {
+      keyring = tc_pkgcache_keyring (cachedir, "@local", (TcRepo *const *)signed_repos->pdata,
+                                     signed_repos->len, cancellable, error);
+      if (!keyring)
+        return NULL;
+      opts.flags |= TC_IMPORT_FLAGS_REQUIRE_SIGNATURE;
+      opts.keyring_dir = keyring;
+    }
+  g_autofree char *commit = NULL;
+  g_autofree char *ref = NULL;
+  tc_output_task_begin ("Importing %s", name);
+  if (!tc_importer_import (repo, path, &opts, FALSE, &commit, &ref, cancellable, error))
+    {
+      tc_output_task_end ("failed");
+      return NULL;
+    }
+  Header h = tc_assembler_load_header (repo, commit, error);
+  if (!h)
+    return NULL;
+  char *nevra = tc_rpm_header_nevra (h);
+  headerFree (h);
+  tc_output_task_end ("%s", nevra);
+  return nevra;
+}
+
+/* Whether @nevra is the package @spec names (its NEVRA or its name). */
+static gboolean
+nevra_matches (const char *nevra, const char *spec)
+{
+  if (g_str_equal (nevra, spec))
+    return TRUE;
+  gsize len = strlen (spec);
+  /* name-version-release.arch: the name is followed by "-" and a version. */
+  return g_str_has_prefix (nevra, spec) && nevra[len] == '-'
+         && strchr (nevra + len + 1, '-') != NULL
+         && strchr (strchr (nevra + len + 1, '-') + 1, '-') == NULL;
+}
+
 static gboolean
 strv_contains_str (GPtrArray *a, const char *s, guint *out_index)
 {
@@ -462,7 +632,8 @@ join_or_none (GPtrArray *a)
 
 gboolean
 tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *install,
-               const char *const *uninstall, TcPkgChangeFlags flags, GVariant **out_result,
+               const char *const *uninstall, const char *const *local_paths,
+               const char *const *local_names, TcPkgChangeFlags flags, GVariant **out_result,
                GCancellable *cancellable, GError **error)
 {
   OstreeRepo *repo = ostree_sysroot_repo (sysroot);
@@ -474,27 +645,45 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
     return FALSE;
   gboolean idempotent = (flags & TC_PKG_CHANGE_FLAGS_IDEMPOTENT) != 0;
   g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func (g_free);
-  for (char **p = origin->packages; *p; p++)
-    g_ptr_array_add (want, g_strdup (*p));
+  g_autoptr(GPtrArray) want_local = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) layered_before = g_ptr_array_new_with_free_func (g_free);
   for (char **p = origin->packages; *p; p++)
-    g_ptr_array_add (layered_before, g_strdup (*p));
+    {
+      g_ptr_array_add (want, g_strdup (*p));
+      g_ptr_array_add (layered_before, g_strdup (*p));
+    }
+  for (char **p = origin->local_packages; *p; p++)
+    {
+      g_ptr_array_add (want_local, g_strdup (*p));
+      g_ptr_array_add (layered_before, g_strdup (*p));
+    }
   gboolean changed = FALSE;
 
   if (flags & TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL)
     {
-      changed = want->len > 0;
+      changed = want->len > 0 || want_local->len > 0;
       g_ptr_array_set_size (want, 0);
+      g_ptr_array_set_size (want_local, 0);
     }
   for (const char *const *u = uninstall; u && *u; u++)
     {
       guint idx;
+      gboolean found = FALSE;
       if (strv_contains_str (want, *u, &idx))
         {
           g_ptr_array_remove_index (want, idx);
-          changed = TRUE;
+          found = TRUE;
         }
-      else if (!idempotent && !(flags & TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL))
+      for (guint i = 0; i < want_local->len;)
+        if (nevra_matches (want_local->pdata[i], *u))
+          {
+            g_ptr_array_remove_index (want_local, i);
+            found = TRUE;
+          }
+        else
+          i++;
+      changed = changed || found;
+      if (!found && !idempotent && !(flags & TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL))
         {
           g_autofree char *layered = join_or_none (layered_before);
           return tc_throw (error, "package \"%s\" is not layered (layered packages: %s)", *u,
@@ -506,8 +695,8 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
       if (**i == '\0')
         return tc_throw (error, "empty package name");
       if (g_str_has_suffix (*i, ".rpm") || strchr (*i, '/'))
-        return tc_throw (error, "%s: installing local RPM files is not supported yet; add the "
-                                "package to a repository in /etc/yum.repos.d",
+        return tc_throw (error, "%s: a local RPM file must be passed as a file (the treectl "
+                                "client opens it)",
                          *i);
       if (strv_contains_str (want, *i, NULL))
         {
@@ -518,6 +707,24 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
           continue;
         }
       g_ptr_array_add (want, g_strdup (*i));
+      changed = TRUE;
+    }
+  for (guint i = 0; local_paths && local_paths[i]; i++)
+    {
+      const char *name = local_names && local_names[i] ? local_names[i] : local_paths[i];
+      g_autofree char *nevra = import_local (sysroot, merge, local_paths[i], name, cancellable,
+                                             error);
+      if (!nevra)
+        return FALSE;
+      if (strv_contains_str (want_local, nevra, NULL))
+        {
+          if (!idempotent)
+            return tc_throw (error, "%s: package %s is already layered (use --idempotent to "
+                                    "ignore this)",
+                             name, nevra);
+          continue;
+        }
+      g_ptr_array_add (want_local, g_steal_pointer (&nevra));
       changed = TRUE;
     }
   if (!changed)
@@ -531,12 +738,14 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
   if (!base)
     return FALSE;
   g_ptr_array_add (want, NULL);
+  g_ptr_array_add (want_local, NULL);
   const char *const *packages = (const char *const *)want->pdata;
+  const char *const *local_packages = (const char *const *)want_local->pdata;
   gboolean dry_run = (flags & TC_PKG_CHANGE_FLAGS_DRY_RUN) != 0;
   g_autofree char *target = NULL;
   g_autoptr(GPtrArray) added = NULL;
-  if (!tc_layer_for_deployment (sysroot, merge, base, packages, dry_run, &target, &added,
-                                cancellable, error))
+  if (!tc_layer_for_deployment (sysroot, merge, base, packages, local_packages, dry_run, &target,
+                                &added, cancellable, error))
     return FALSE;
   g_autofree char *added_text = join_or_none (added);
   if (dry_run)
@@ -546,6 +755,7 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
       return TRUE;
     }
   tc_origin_set_packages (origin, packages);
+  tc_origin_set_local_packages (origin, local_packages);
   if (!tc_deploy_as_default (sysroot, osname, target, origin, merge, NULL, NULL, cancellable,
                              error))
     return FALSE;

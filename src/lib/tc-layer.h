@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *const *packages; /* names or provides to layer; never empty */
+  const char *const *packages; /* names or provides to layer */
+  const char *const *local_packages; /* NEVRAs of local RPMs already in the package cache */
   const char *repos_dir;       /* directory of .repo files (the deployment's yum.repos.d) */
   const char *cachedir;        /* metadata cache and downloads */
   const char *basearch;
@@ -34,7 +35,7 @@ char *tc_layer_get_base (OstreeRepo *repo, const char *commit, GError **error);
  * @packages over @base_commit, for a deployment whose /etc is that of @merge_deployment. */
 gboolean tc_layer_for_deployment (OstreeSysroot *sysroot, OstreeDeployment *merge_deployment,
                                   const char *base_commit, const char *const *packages,
-                                  gboolean dry_run, char **out_commit, GPtrArray **out_added,
+                                  const char *const *local_packages, gboolean dry_run, char **out_commit, GPtrArray **out_added,
                                   GCancellable *cancellable, GError **error);
 
 /* Keeps each layered deployment's base alive with a treectl/base/N ref and deletes the
@@ -53,9 +54,13 @@ typedef enum
 
 /* install / uninstall: changes the requested package set of @osname's current deployment
  * and deploys the result as the new default (the base commit itself when no package is
- * left). Result as tc_result_new(); "added" and "removed" (as) list the package changes. */
+ * left). @local_paths are local .rpm files to layer (readable paths; @local_names names them
+ * in messages): each is verified (signed by a key of the deployment's gpgcheck=1 repos when
+ * any has one) and imported into the package cache, and its NEVRA recorded in the origin.
+ * Result as tc_result_new(). */
 gboolean tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *install,
-                        const char *const *uninstall, TcPkgChangeFlags flags,
+                        const char *const *uninstall, const char *const *local_paths,
+                        const char *const *local_names, TcPkgChangeFlags flags,
                         GVariant **out_result, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -14,6 +14,7 @@ tc_origin_free (TcOrigin *origin)
   g_free (origin->ref);
   g_free (origin->override_commit);
   g_strfreev (origin->packages);
+  g_strfreev (origin->local_packages);
   g_clear_pointer (&origin->keyfile, g_key_file_unref);
   g_free (origin);
 }
@@ -63,6 +64,10 @@ tc_origin_new_from_keyfile (GKeyFile *keyfile, const char *name, GError **error)
   origin->packages = g_key_file_get_string_list (keyfile, "packages", "requested", NULL, NULL);
   if (!origin->packages)
     origin->packages = g_new0 (char *, 1);
+  origin->local_packages
+      = g_key_file_get_string_list (keyfile, "packages", "requested-local", NULL, NULL);
+  if (!origin->local_packages)
+    origin->local_packages = g_new0 (char *, 1);
   return g_steal_pointer (&origin);
 }
 
@@ -84,6 +89,7 @@ tc_origin_new_from_refspec (const char *refspec, GError **error)
   g_autoptr(TcOrigin) origin = g_new0 (TcOrigin, 1);
   origin->keyfile = g_key_file_new ();
   origin->packages = g_new0 (char *, 1);
+  origin->local_packages = g_new0 (char *, 1);
   if (!tc_origin_set_refspec (origin, refspec, error))
     return NULL;
   return g_steal_pointer (&origin);
@@ -128,21 +134,35 @@ compare_strings (gconstpointer a, gconstpointer b)
 gboolean
 tc_origin_has_packages (TcOrigin *origin)
 {
-  return origin->packages[0] != NULL;
+  return origin->packages[0] != NULL || origin->local_packages[0] != NULL;
+}
+
+static char **
+sorted_unique (const char *const *strv)
+{
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  for (const char *const *p = strv; p && *p; p++)
+    if (!g_ptr_array_find_with_equal_func (sorted, *p, g_str_equal, NULL))
+      g_ptr_array_add (sorted, (char *)*p);
+  g_ptr_array_sort (sorted, compare_strings);
+  g_ptr_array_add (sorted, NULL);
+  return g_strdupv ((char **)sorted->pdata);
 }
 
 void
 tc_origin_set_packages (TcOrigin *origin, const char *const *packages)
 {
-  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
-  for (const char *const *p = packages; p && *p; p++)
-    if (!g_ptr_array_find_with_equal_func (sorted, *p, g_str_equal, NULL))
-      g_ptr_array_add (sorted, (char *)*p);
-  g_ptr_array_sort (sorted, compare_strings);
-  g_ptr_array_add (sorted, NULL);
-  char **copy = g_strdupv ((char **)sorted->pdata);
+  char **copy = sorted_unique (packages);
   g_strfreev (origin->packages);
   origin->packages = copy;
+}
+
+void
+tc_origin_set_local_packages (TcOrigin *origin, const char *const *nevras)
+{
+  char **copy = sorted_unique (nevras);
+  g_strfreev (origin->local_packages);
+  origin->local_packages = copy;
 }
 
 GKeyFile *
@@ -158,14 +178,25 @@ tc_origin_to_keyfile (TcOrigin *origin)
   if (tc_origin_has_packages (origin))
     {
       g_key_file_set_string (keyfile, "origin", "baserefspec", refspec);
-      g_key_file_set_string_list (keyfile, "packages", "requested",
-                                  (const char *const *)origin->packages,
-                                  g_strv_length (origin->packages));
+      struct
+      {
+        const char *key;
+        char **list;
+      } lists[] = { { "requested", origin->packages },
+                    { "requested-local", origin->local_packages } };
+      for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+        if (lists[i].list[0])
+          g_key_file_set_string_list (keyfile, "packages", lists[i].key,
+                                      (const char *const *)lists[i].list,
+                                      g_strv_length (lists[i].list));
+        else
+          g_key_file_remove_key (keyfile, "packages", lists[i].key, NULL);
     }
   else
     {
       g_key_file_set_string (keyfile, "origin", "refspec", refspec);
       g_key_file_remove_key (keyfile, "packages", "requested", NULL);
+      g_key_file_remove_key (keyfile, "packages", "requested-local", NULL);
       g_auto(GStrv) left = g_key_file_get_keys (keyfile, "packages", NULL, NULL);
       if (left && !left[0])
         g_key_file_remove_group (keyfile, "packages", NULL);

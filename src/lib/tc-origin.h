@@ -13,6 +13,7 @@ typedef struct
   char *ref;
   char *override_commit; /* pinned commit, or NULL */
   char **packages;       /* layered packages requested ([packages] requested), never NULL */
+  char **local_packages; /* NEVRAs of layered local RPMs ([packages] requested-local) */
   GKeyFile *keyfile;     /* the parsed file, so groups treectl does not know survive */
 } TcOrigin;
 
@@ -33,6 +34,7 @@ void tc_origin_set_override_commit (TcOrigin *origin, const char *checksum);
  * commit, and the origin records the ref as baserefspec. */
 gboolean tc_origin_has_packages (TcOrigin *origin);
 void tc_origin_set_packages (TcOrigin *origin, const char *const *packages);
+void tc_origin_set_local_packages (TcOrigin *origin, const char *const *nevras);
 
 /* A new keyfile reflecting the model, with transient state removed. */
 GKeyFile *tc_origin_to_keyfile (TcOrigin *origin);

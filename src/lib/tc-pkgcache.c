@@ -67,26 +67,31 @@ cached_import (Fetch *c, Solvable *s, const char *ref)
   return NULL;
 }
 
-/* Fetches the repo's signing keys into a keyring directory for the importer. */
-static char *
-repo_keyring (Fetch *c, TcRepo *repo, GCancellable *cancellable, GError **error)
+char *
+tc_pkgcache_keyring (const char *cachedir, const char *name, TcRepo *const *repos, guint n_repos,
+                     GCancellable *cancellable, GError **error)
 {
-  g_autofree char *dir = g_build_filename (c->opts->cachedir, "keys", repo->id, NULL);
+  g_autofree char *dir = g_build_filename (cachedir, "keys", name, NULL);
   if (g_mkdir_with_parents (dir, 0755) < 0)
     return (tc_throw_errno_prefix (error, "mkdir %s", dir), NULL);
+  if (!tc_rm_rf (dir, TRUE, error))
+    return NULL;
   guint n = 0;
-  for (char **k = repo->gpgkeys; k && *k; k++, n++)
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autoptr(GBytes) key = tc_fetch_to_bytes (*k, cancellable, &local_error);
-      if (!key)
-        return (tc_throw (error, "repo %s: gpgkey %s: %s", repo->id, *k, local_error->message),
-                NULL);
-      g_autofree char *name = g_strdup_printf ("%u.asc", n);
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (!g_file_set_contents (path, g_bytes_get_data (key, NULL), g_bytes_get_size (key), error))
-        return NULL;
-    }
+  for (guint r = 0; r < n_repos; r++)
+    for (char **k = repos[r]->gpgkeys; k && *k; k++, n++)
+      {
+        g_autoptr(GError) local_error = NULL;
+        g_autoptr(GBytes) key = tc_fetch_to_bytes (*k, cancellable, &local_error);
+        if (!key)
+          return (tc_throw (error, "repo %s: gpgkey %s: %s", repos[r]->id, *k,
+                            local_error->message),
+                  NULL);
+        g_autofree char *file = g_strdup_printf ("%u.asc", n);
+        g_autofree char *path = g_build_filename (dir, file, NULL);
+        if (!g_file_set_contents (path, g_bytes_get_data (key, NULL), g_bytes_get_size (key),
+                                  error))
+          return NULL;
+      }
   return g_steal_pointer (&dir);
 }
 
@@ -244,7 +249,8 @@ fetch_and_import (Fetch *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
           const char *keyring = g_hash_table_lookup (keyrings, repo->id);
           if (!keyring)
             {
-              char *dir = repo_keyring (c, repo, cancellable, error);
+              char *dir = tc_pkgcache_keyring (c->opts->cachedir, repo->id, &repo, 1,
+                                               cancellable, error);
               if (!dir)
                 {
                   import_job_free (job);

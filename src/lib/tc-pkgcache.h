@@ -7,6 +7,8 @@
 #include <solv/pool.h>
 #include <solv/queue.h>
 
+#include "tc-rpmmd.h"
+
 G_BEGIN_DECLS
 
 typedef struct
@@ -25,6 +27,11 @@ gboolean tc_pkgcache_fetch_and_import (const TcPkgcacheOptions *opts, Pool *pool
                                        const Queue *installs, GPtrArray *out_commits,
                                        GPtrArray *out_names, guint *out_cache_hits,
                                        GCancellable *cancellable, GError **error);
+
+/* Writes the signing keys (gpgkey=) of @repos into the keyring directory
+ * @cachedir/keys/@name for the importer and returns its path. */
+char *tc_pkgcache_keyring (const char *cachedir, const char *name, TcRepo *const *repos,
+                           guint n_repos, GCancellable *cancellable, GError **error);
 
 /* The package cache ref of a solvable: treectl/pkg/NAME/EVR.ARCH, escaped. */
 char *tc_pkgcache_ref_for_solvable (Pool *pool, Solvable *s);

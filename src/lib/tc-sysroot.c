@@ -256,6 +256,9 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
                                    g_variant_new_string (origin->override_commit));
           g_variant_builder_add (&b, "{sv}", "requested-packages",
                                  g_variant_new_strv ((const char *const *)origin->packages, -1));
+          g_variant_builder_add (
+              &b, "{sv}", "requested-local-packages",
+              g_variant_new_strv ((const char *const *)origin->local_packages, -1));
         }
       else
         g_variant_builder_add (&b, "{sv}", "origin-error",

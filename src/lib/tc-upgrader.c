@@ -138,8 +138,9 @@ pull_and_deploy (OstreeSysroot *sysroot, const char *osname, TcOrigin *origin,
    * longer fit. */
   g_autofree char *target = NULL;
   if (!tc_layer_for_deployment (sysroot, merge_deployment, checksum,
-                                (const char *const *)origin->packages, FALSE, &target, NULL,
-                                cancellable, error))
+                                (const char *const *)origin->packages,
+                                (const char *const *)origin->local_packages, FALSE, &target,
+                                NULL, cancellable, error))
     {
       g_prefix_error (error, "re-applying the layered packages on %.12s: ", checksum);
       return FALSE;
