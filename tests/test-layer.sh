@@ -93,6 +93,10 @@ origin=$(origin_file "$(deployment_list | sed -n 1p)")
 assert_file_has_content "$origin" '^baserefspec=sample:sample/x86_64/base$'
 assert_file_has_content "$origin" '^requested=layer-app;$'
 ostree fsck --repo="$SYSROOT/ostree/repo" >/dev/null
+# No scriptlets: the layer is the base tree with the package trees merged in, nothing else.
+ostree --repo="$SYSROOT/ostree/repo" diff "$base1" "$layered1" | sort > layer-diff.txt
+assert_streq "$(tr '\n' ' ' < layer-diff.txt)" \
+  "A    /usr/bin/layer-app A    /usr/bin/layer-lib M    /usr/lib/sysimage/rpm/rpmdb.sqlite "
 ok "install layers a package and its dependency: files, rpmdb, parent, refs and origin"
 
 tc status > status.txt
@@ -230,6 +234,14 @@ RPM_REPO_DIR=$BASE_REPO
 build_release_package 2
 make_repo
 base2=$(compose_base)
+n_before=$(deployment_count)
+tc upgrade --preview > preview.out
+assert_file_has_content preview.out "Update available"
+assert_file_has_content preview.out "Package changes against the deployed base ${base1:0:12}: 1 upgraded"
+assert_file_has_content preview.out "sample-release 1-1 -> 2-1"
+assert_streq "$(deployment_count)" "$n_before"
+ok "upgrade --preview lists the package changes of the new base and deploys nothing"
+
 tc upgrade > upgrade.out
 layered2=$(default_checksum)
 assert_streq "$(json_dep 0 '"base-checksum"')" "$base2"
@@ -239,7 +251,10 @@ assert_has_file "$d/usr/bin/layer-app"
 assert_has_file "$d/usr/bin/layer-local"
 assert_file_has_content "$d/usr/lib/os-release" 'VERSION_ID=2'
 run_expect_rc 77 tc upgrade
-ok "upgrade pulls the new base and layers the requested packages on it"
+tc status -v > status-v.txt
+assert_file_has_content status-v.txt "PackageDiff: 1 downgraded (against ${layered2:0:12})"
+assert_file_has_content status-v.txt "sample-release 2-1 -> 1-1"
+ok "upgrade pulls the new base and layers the requested packages on it; status -v shows the package diff"
 
 # A new base the layer no longer fits: the upgrade fails and nothing is deployed.
 build_rpm sample-blocker conflicts layer-app

@@ -12,6 +12,7 @@
 #include "tc-sysroot.h"
 #include "tc-util.h"
 #include "treectl-builtins.h"
+#include "treectl-pkgdiff.h"
 
 static char *opt_repo;
 static gboolean opt_json;
@@ -206,34 +207,6 @@ print_json (JsonBuilder *b)
   g_print ("%s\n", text);
 }
 
-static void
-print_changes_text (const char *title, GPtrArray *changes)
-{
-  if (changes->len == 0)
-    return;
-  g_print ("%s:\n", title);
-  for (guint i = 0; i < changes->len; i++)
-    {
-      const TcPackageChange *change = changes->pdata[i];
-      g_autofree char *from = tc_package_get_evr (change->old_pkg);
-      g_autofree char *to = tc_package_get_evr (change->new_pkg);
-      g_print ("  %s %s -> %s\n", change->new_pkg->name, from, to);
-    }
-}
-
-static void
-print_packages_text (const char *title, GPtrArray *packages)
-{
-  if (packages->len == 0)
-    return;
-  g_print ("%s:\n", title);
-  for (guint i = 0; i < packages->len; i++)
-    {
-      g_autofree char *nevra = tc_package_get_nevra (packages->pdata[i]);
-      g_print ("  %s\n", nevra);
-    }
-}
-
 static int
 db_diff (int argc, char **argv, GCancellable *cancellable, GError **error)
 {
@@ -320,10 +293,7 @@ db_diff (int argc, char **argv, GCancellable *cancellable, GError **error)
       g_print ("No changes.\n");
       return 0;
     }
-  print_changes_text ("Upgraded", diff->upgraded);
-  print_changes_text ("Downgraded", diff->downgraded);
-  print_packages_text ("Removed", diff->removed);
-  print_packages_text ("Added", diff->added);
+  treectl_print_pkgdiff (diff, "");
   return 0;
 }
 

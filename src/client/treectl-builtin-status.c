@@ -6,6 +6,7 @@
 
 #include "treectl-builtins.h"
 #include "treectl-client.h"
+#include "treectl-pkgdiff.h"
 
 /* Bumped when a key changes meaning or disappears; new keys do not bump it. */
 #define STATUS_JSON_VERSION 1
@@ -51,6 +52,26 @@ print_field (const char *key, const char *value)
   g_print ("  %15s: %s\n", key, value);
 }
 
+/* -v: how the packages of @d differ from the reference deployment (the booted one, else the
+ * default), when both commits carry a package list. */
+static void
+print_package_diff (GVariant *d, const char *reference, const char *sysroot_path)
+{
+  const char *checksum = lookup_str (d, "checksum");
+  if (!reference || !checksum || g_str_equal (reference, checksum))
+    return;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(TcPkgDiff) diff
+      = treectl_pkgdiff_for_commits (sysroot_path, reference, checksum, NULL, &local_error);
+  if (!diff)
+    return; /* not composed by treectl: no package list to compare */
+  g_autofree char *summary = treectl_pkgdiff_summary (diff);
+  g_autofree char *label
+      = g_strdup_printf ("%s (against %.12s)", summary, reference);
+  print_field ("PackageDiff", label);
+  treectl_print_pkgdiff (diff, "                   ");
+}
+
 static void
 print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
 {
@@ -69,6 +90,16 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
       return;
     }
   g_print ("Deployments:\n");
+  g_autofree char *reference = NULL;
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) d = g_variant_get_child_value (deployments, i);
+      if (i == 0 || lookup_bool (d, "booted"))
+        {
+          g_free (reference);
+          reference = g_strdup (lookup_str (d, "checksum"));
+        }
+    }
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) d = g_variant_get_child_value (deployments, i);
@@ -126,6 +157,7 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
         {
           print_field ("Id", lookup_str (d, "id"));
           print_field ("KernelArgs", lookup_str (d, "kargs"));
+          print_package_diff (d, reference, sysroot_path);
         }
     }
 }

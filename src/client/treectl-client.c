@@ -410,3 +410,37 @@ treectl_client_connect_os (TreectlOS **out_os, GCancellable *cancellable, GError
   *out_os = os;
   return g_steal_pointer (&client);
 }
+
+char *
+treectl_client_get_current_base (TreectlClient *client, TreectlOS *os, GCancellable *cancellable,
+                                 GError **error)
+{
+  g_autoptr(GVariant) deployments
+      = treectl_client_get_property (client, "Deployments", cancellable, error);
+  if (!deployments)
+    return NULL;
+  const char *osname = treectl_os_get_name (os);
+  g_autoptr(GVariant) chosen = NULL;
+  for (gsize i = 0; i < g_variant_n_children (deployments); i++)
+    {
+      g_autoptr(GVariant) d = g_variant_get_child_value (deployments, i);
+      const char *name = NULL;
+      gboolean booted = FALSE;
+      g_variant_lookup (d, "osname", "&s", &name);
+      g_variant_lookup (d, "booted", "b", &booted);
+      if (g_strcmp0 (name, osname) != 0)
+        continue;
+      if (booted || !chosen)
+        {
+          g_clear_pointer (&chosen, g_variant_unref);
+          chosen = g_variant_ref (d);
+        }
+    }
+  const char *checksum = NULL;
+  if (!chosen || !(g_variant_lookup (chosen, "base-checksum", "&s", &checksum)
+                   || g_variant_lookup (chosen, "checksum", "&s", &checksum)))
+    return (g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                         "stateroot %s has no deployment", osname),
+            NULL);
+  return g_strdup (checksum);
+}

@@ -51,6 +51,11 @@ int treectl_client_run_and_finish (TreectlClient *client, const char *address,
 TreectlClient *treectl_client_connect_os (TreectlOS **out_os, GCancellable *cancellable,
                                           GError **error);
 
+/* The base commit (base-checksum, or checksum when nothing is layered) of the deployment
+ * operations on @os start from: the booted one of that stateroot, else its first. */
+char *treectl_client_get_current_base (TreectlClient *client, TreectlOS *os,
+                                       GCancellable *cancellable, GError **error);
+
 /* Strips D-Bus error decoration so messages read the same over bus and peer. */
 void treectl_client_strip_error (GError *error);
 

@@ -377,23 +377,14 @@ tc_assembler_remove_from_packages (OstreeRepo *repo, GPtrArray *pkg_commits, GPt
 }
 
 gboolean
-tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDevInoCache *devino,
-                     const char *parent, const char *subject, GVariant *metadata,
-                     const char *ref, char **out_commit, OstreeRepoTransactionStats *stats,
-                     GCancellable *cancellable, GError **error)
+tc_assembler_finish_commit (OstreeRepo *repo, OstreeMutableTree *mtree, const char *parent,
+                            const char *subject, GVariant *metadata, const char *ref,
+                            char **out_commit, OstreeRepoTransactionStats *stats,
+                            GCancellable *cancellable, GError **error)
 {
-  if (!ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
-    return FALSE;
-  g_autoptr(OstreeRepoCommitModifier) modifier = ostree_repo_commit_modifier_new (
-      OSTREE_REPO_COMMIT_MODIFIER_FLAGS_DEVINO_CANONICAL, NULL, NULL, NULL);
-  ostree_repo_commit_modifier_set_devino_cache (modifier, devino);
-  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new ();
   g_autoptr(GFile) root = NULL;
   g_autofree char *commit = NULL;
-  g_autoptr(GVariant) full_md = NULL;
-  if (!ostree_repo_write_dfd_to_mtree (repo, AT_FDCWD, rootfs, mtree, modifier, cancellable,
-                                       error)
-      || !ostree_repo_write_mtree (repo, mtree, &root, cancellable, error))
+  if (!ostree_repo_write_mtree (repo, mtree, &root, cancellable, error))
     {
       ostree_repo_abort_transaction (repo, NULL, NULL);
       return FALSE;
@@ -407,7 +398,7 @@ tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDevInoCache
       g_prefix_error (error, "the tree is not bootable: ");
       return FALSE;
     }
-  full_md = g_variant_ref_sink (g_variant_dict_end (&md));
+  g_autoptr(GVariant) full_md = g_variant_ref_sink (g_variant_dict_end (&md));
   if (!ostree_repo_write_commit (repo, parent, subject, NULL, full_md, OSTREE_REPO_FILE (root),
                                  &commit, cancellable, error))
     {
@@ -419,5 +410,109 @@ tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDevInoCache
   if (!ostree_repo_commit_transaction (repo, stats, cancellable, error))
     return FALSE;
   *out_commit = g_steal_pointer (&commit);
+  return TRUE;
+}
+
+gboolean
+tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDevInoCache *devino,
+                     const char *parent, const char *subject, GVariant *metadata,
+                     const char *ref, char **out_commit, OstreeRepoTransactionStats *stats,
+                     GCancellable *cancellable, GError **error)
+{
+  if (!ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
+    return FALSE;
+  g_autoptr(OstreeRepoCommitModifier) modifier = ostree_repo_commit_modifier_new (
+      OSTREE_REPO_COMMIT_MODIFIER_FLAGS_DEVINO_CANONICAL, NULL, NULL, NULL);
+  ostree_repo_commit_modifier_set_devino_cache (modifier, devino);
+  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new ();
+  if (!ostree_repo_write_dfd_to_mtree (repo, AT_FDCWD, rootfs, mtree, modifier, cancellable,
+                                       error))
+    {
+      ostree_repo_abort_transaction (repo, NULL, NULL);
+      return FALSE;
+    }
+  return tc_assembler_finish_commit (repo, mtree, parent, subject, metadata, ref, out_commit,
+                                     stats, cancellable, error);
+}
+
+/* Adds the dirtree @tree_csum (at @path, for messages) of package @pkg to @dest. */
+static gboolean
+merge_dirtree (OstreeRepo *repo, OstreeMutableTree *dest, const char *tree_csum,
+               const char *path, const char *pkg, GError **error)
+{
+  g_autoptr(GVariant) tree = NULL;
+  if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, tree_csum, &tree, error))
+    return FALSE;
+  g_autoptr(GVariant) files = g_variant_get_child_value (tree, 0);
+  g_autoptr(GVariant) dirs = g_variant_get_child_value (tree, 1);
+  for (gsize i = 0; i < g_variant_n_children (files); i++)
+    {
+      const char *name;
+      g_autoptr(GVariant) csum_v = NULL;
+      g_variant_get_child (files, i, "(&s@ay)", &name, &csum_v);
+      char csum[OSTREE_SHA256_STRING_LEN + 1];
+      ostree_checksum_inplace_from_bytes (ostree_checksum_bytes_peek (csum_v), csum);
+      g_autofree char *existing = NULL;
+      g_autoptr(OstreeMutableTree) existing_dir = NULL;
+      g_autoptr(GError) local_error = NULL;
+      if (ostree_mutable_tree_lookup (dest, name, &existing, &existing_dir, &local_error))
+        {
+          if (existing && g_str_equal (existing, csum))
+            continue; /* the same file, as in a union checkout */
+          return tc_throw (error, "file conflict while adding package %s: /%s%s already exists %s",
+                           pkg, path, name,
+                           existing ? "with different content" : "as a directory");
+        }
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return (g_propagate_error (error, g_steal_pointer (&local_error)), FALSE);
+      if (!ostree_mutable_tree_replace_file (dest, name, csum, error))
+        return FALSE;
+    }
+  for (gsize i = 0; i < g_variant_n_children (dirs); i++)
+    {
+      const char *name;
+      g_autoptr(GVariant) tree_v = NULL;
+      g_autoptr(GVariant) meta_v = NULL;
+      g_variant_get_child (dirs, i, "(&s@ay@ay)", &name, &tree_v, &meta_v);
+      char sub_tree[OSTREE_SHA256_STRING_LEN + 1], sub_meta[OSTREE_SHA256_STRING_LEN + 1];
+      ostree_checksum_inplace_from_bytes (ostree_checksum_bytes_peek (tree_v), sub_tree);
+      ostree_checksum_inplace_from_bytes (ostree_checksum_bytes_peek (meta_v), sub_meta);
+      g_autofree char *existing = NULL;
+      g_autoptr(OstreeMutableTree) sub = NULL;
+      g_autoptr(GError) local_error = NULL;
+      if (ostree_mutable_tree_lookup (dest, name, &existing, &sub, &local_error) && existing)
+        return tc_throw (error, "file conflict while adding package %s: /%s%s is a directory "
+                                "in the package and a file in the tree",
+                         pkg, path, name);
+      if (!sub)
+        {
+          if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            return (g_propagate_error (error, g_steal_pointer (&local_error)), FALSE);
+          if (!ostree_mutable_tree_ensure_dir (dest, name, &sub, error))
+            return FALSE;
+          ostree_mutable_tree_set_metadata_checksum (sub, sub_meta);
+        }
+      g_autofree char *sub_path = g_strconcat (path, name, "/", NULL);
+      if (!merge_dirtree (repo, sub, sub_tree, sub_path, pkg, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tc_assembler_merge_into_mtree (OstreeRepo *repo, OstreeMutableTree *mtree,
+                               GPtrArray *pkg_commits, GPtrArray *pkg_names, GError **error)
+{
+  for (guint i = 0; i < pkg_commits->len; i++)
+    {
+      g_autoptr(GVariant) commit = NULL;
+      if (!ostree_repo_load_commit (repo, pkg_commits->pdata[i], &commit, NULL, error))
+        return FALSE;
+      g_autoptr(GVariant) tree_v = g_variant_get_child_value (commit, 6);
+      char tree_csum[OSTREE_SHA256_STRING_LEN + 1];
+      ostree_checksum_inplace_from_bytes (ostree_checksum_bytes_peek (tree_v), tree_csum);
+      if (!merge_dirtree (repo, mtree, tree_csum, "", pkg_names->pdata[i], error))
+        return FALSE;
+    }
   return TRUE;
 }

@@ -45,4 +45,21 @@ gboolean tc_assembler_commit (OstreeRepo *repo, const char *rootfs, OstreeRepoDe
                               OstreeRepoTransactionStats *stats, GCancellable *cancellable,
                               GError **error);
 
+/* The second half of tc_assembler_commit() for a tree built another way: with a transaction
+ * open on @repo, writes @mtree and the commit, then commits the transaction (aborting it on
+ * failure). */
+gboolean tc_assembler_finish_commit (OstreeRepo *repo, OstreeMutableTree *mtree,
+                                     const char *parent, const char *subject, GVariant *metadata,
+                                     const char *ref, char **out_commit,
+                                     OstreeRepoTransactionStats *stats,
+                                     GCancellable *cancellable, GError **error);
+
+/* Adds the trees of @pkg_commits to @mtree without checking anything out: new paths are
+ * added, a path the tree already has with the same content is kept, anything else is a
+ * conflict naming the path and the package. For packages that need no scriptlet and no
+ * ownership change, this is assembly without touching the filesystem. */
+gboolean tc_assembler_merge_into_mtree (OstreeRepo *repo, OstreeMutableTree *mtree,
+                                        GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                                        GError **error);
+
 G_END_DECLS

@@ -248,11 +248,33 @@ header_free (gpointer h)
   headerFree (h);
 }
 
+/* The layered packages can be added by merging trees when no scriptlet has to run in the
+ * assembled root and no file needs an owner looked up in it. */
 static gboolean
-assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Pool *pool,
-                     const Queue *installs, GPtrArray *pkg_commits, GPtrArray *pkg_names,
-                     const char *const *requested, const char *const *requested_local,
-                     char **out_commit, GCancellable *cancellable, GError **error)
+needs_root (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *headers, gboolean *out_needs,
+            GError **error)
+{
+  *out_needs = tc_scripts_any (headers);
+  for (guint i = 0; i < pkg_commits->len && !*out_needs; i++)
+    {
+      g_autoptr(GVariant) commit = NULL;
+      if (!ostree_repo_load_commit (repo, pkg_commits->pdata[i], &commit, NULL, error))
+        return FALSE;
+      g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
+      g_autoptr(GVariant) files = g_variant_lookup_value (md, "treectl.nonroot-files", NULL);
+      g_autoptr(GVariant) setid = g_variant_lookup_value (md, "treectl.nonroot-setid", NULL);
+      *out_needs = files != NULL || setid != NULL;
+    }
+  return TRUE;
+}
+
+/* Base checkout (hardlinks), packages over it, scriptlets in bubblewrap, ownership, rpmdb,
+ * then a commit of the whole root through the device/inode cache. */
+static gboolean
+assemble_in_root (OstreeRepo *repo, const char *base, const char *workdir, GPtrArray *pkg_commits,
+                  GPtrArray *pkg_names, GPtrArray *headers, GVariant *metadata,
+                  const char *subject, char **out_commit, GCancellable *cancellable,
+                  GError **error)
 {
   g_autofree char *rootfs = g_build_filename (workdir, "rootfs", NULL);
   g_autoptr(OstreeRepoDevInoCache) devino = ostree_repo_devino_cache_new ();
@@ -272,14 +294,6 @@ assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Po
     }
   tc_output_task_end ("done");
 
-  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (header_free);
-  for (guint i = 0; i < pkg_commits->len; i++)
-    {
-      Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
-      if (!h)
-        return FALSE;
-      g_ptr_array_add (headers, h);
-    }
   if (!tc_scripts_unshare_etc (rootfs, error))
     return FALSE;
   tc_output_task_begin ("Running scriptlets");
@@ -302,6 +316,92 @@ assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Po
     }
   tc_output_task_end ("done");
 
+  tc_output_task_begin ("Committing");
+  if (!tc_assembler_commit (repo, rootfs, devino, base, subject, metadata, NULL, out_commit, NULL,
+                            cancellable, error))
+    {
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  tc_output_task_end ("%.12s", *out_commit);
+  return TRUE;
+}
+
+/* Writes the rpmdb directory @dbdir over the tree's usr/lib/sysimage/rpm. */
+static gboolean
+replace_rpmdb (OstreeRepo *repo, OstreeMutableTree *mtree, const char *dbdir,
+               GCancellable *cancellable, GError **error)
+{
+  /* (ostree_mutable_tree_walk() stops at the parent of the last component.) */
+  g_autoptr(OstreeMutableTree) dir = g_object_ref (mtree);
+  g_auto(GStrv) parts = g_strsplit (RPMDB_DIR, "/", -1);
+  for (char **p = parts; *p; p++)
+    {
+      g_autofree char *file = NULL;
+      g_autoptr(OstreeMutableTree) sub = NULL;
+      if (!ostree_mutable_tree_lookup (dir, *p, &file, &sub, error))
+        return FALSE;
+      if (!sub)
+        return tc_throw (error, "/%s is not a directory in the base", RPMDB_DIR);
+      g_set_object (&dir, sub);
+    }
+  return ostree_repo_write_dfd_to_mtree (repo, AT_FDCWD, dbdir, dir, NULL, cancellable, error);
+}
+
+/* No root at all: the base commit's tree with the package trees merged in and the rpmdb
+ * (updated in @dbroot, the private copy read for depsolving) written over the base's. The
+ * cost follows the size of the packages, not of the base. */
+static gboolean
+assemble_by_merge (OstreeRepo *repo, const char *base, const char *dbroot,
+                   GPtrArray *pkg_commits, GPtrArray *pkg_names, GVariant *metadata,
+                   const char *subject, char **out_commit, GCancellable *cancellable,
+                   GError **error)
+{
+  tc_output_task_begin ("Writing the rpmdb");
+  if (!tc_assembler_write_rpmdb (repo, pkg_commits, dbroot, cancellable, error))
+    {
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  tc_output_task_end ("done");
+  tc_output_task_begin ("Merging base %.12s and %u packages", base, pkg_commits->len);
+  if (!ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
+    return FALSE;
+  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new_from_commit (repo, base, error);
+  g_autofree char *dbdir = g_build_filename (dbroot, RPMDB_DIR, NULL);
+  if (!mtree || !tc_assembler_merge_into_mtree (repo, mtree, pkg_commits, pkg_names, error)
+      || !replace_rpmdb (repo, mtree, dbdir, cancellable, error))
+    {
+      ostree_repo_abort_transaction (repo, NULL, NULL);
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  if (!tc_assembler_finish_commit (repo, mtree, base, subject, metadata, NULL, out_commit, NULL,
+                                   cancellable, error))
+    {
+      tc_output_task_end ("failed");
+      return FALSE;
+    }
+  tc_output_task_end ("%.12s", *out_commit);
+  return TRUE;
+}
+
+static gboolean
+assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, const char *dbroot,
+                     Pool *pool, const Queue *installs, GPtrArray *pkg_commits,
+                     GPtrArray *pkg_names, const char *const *requested,
+                     const char *const *requested_local, char **out_commit,
+                     GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (header_free);
+  for (guint i = 0; i < pkg_commits->len; i++)
+    {
+      Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
+      if (!h)
+        return FALSE;
+      g_ptr_array_add (headers, h);
+    }
+
   g_autoptr(GVariant) base_commit = NULL;
   if (!ostree_repo_load_commit (repo, base, &base_commit, NULL, error))
     return FALSE;
@@ -310,34 +410,31 @@ assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, Po
   g_variant_dict_init (&md, base_md);
   g_variant_dict_remove (&md, "treectl.inputhash");
   g_variant_dict_insert (&md, "treectl.clientlayer", "b", TRUE);
-  g_variant_dict_insert_value (&md, "treectl.packages",
-                               g_variant_new_strv (requested, -1));
+  g_variant_dict_insert_value (&md, "treectl.packages", g_variant_new_strv (requested, -1));
   g_variant_dict_insert_value (&md, "treectl.packages.local",
                                g_variant_new_strv (requested_local, -1));
   g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
   for (int i = 0; i < installs->count; i++)
-    g_ptr_array_add (refs, tc_pkgcache_ref_for_solvable (pool, pool_id2solvable (pool, installs->elements[i])));
+    g_ptr_array_add (refs, tc_pkgcache_ref_for_solvable (
+                               pool, pool_id2solvable (pool, installs->elements[i])));
   g_variant_dict_insert_value (&md, "treectl.clientlayer.pkgrefs",
                                g_variant_new_strv ((const char *const *)refs->pdata, refs->len));
   g_variant_dict_insert_value (&md, "treectl.rpmdb.pkglist", build_pkglist (pool, installs));
   g_autoptr(GVariant) metadata = g_variant_ref_sink (g_variant_dict_end (&md));
-
-  tc_output_task_begin ("Committing");
-  g_autofree char *commit = NULL;
   g_autofree char *joined_repo = g_strjoinv (" ", (char **)requested);
   g_autofree char *joined_local = g_strjoinv (" ", (char **)requested_local);
-  g_autofree char *joined = g_strconcat (joined_repo, *joined_repo && *joined_local ? " " : "",
-                                         joined_local, NULL);
-  g_autofree char *subject = g_strdup_printf ("treectl layer: %s", joined);
-  if (!tc_assembler_commit (repo, rootfs, devino, base, subject, metadata, NULL, &commit, NULL,
-                            cancellable, error))
-    {
-      tc_output_task_end ("failed");
-      return FALSE;
-    }
-  tc_output_task_end ("%.12s", commit);
-  *out_commit = g_steal_pointer (&commit);
-  return TRUE;
+  g_autofree char *subject = g_strdup_printf ("treectl layer: %s%s%s", joined_repo,
+                                              *joined_repo && *joined_local ? " " : "",
+                                              joined_local);
+
+  gboolean root_needed = TRUE;
+  if (!needs_root (repo, pkg_commits, headers, &root_needed, error))
+    return FALSE;
+  if (root_needed)
+    return assemble_in_root (repo, base, workdir, pkg_commits, pkg_names, headers, metadata,
+                             subject, out_commit, cancellable, error);
+  return assemble_by_merge (repo, base, dbroot, pkg_commits, pkg_names, metadata, subject,
+                            out_commit, cancellable, error);
 }
 
 static gboolean
@@ -399,7 +496,7 @@ build_in (OstreeRepo *repo, const char *base_commit, const TcLayerOptions *opts,
                                        .delete_downloads = TRUE };
       if (!tc_pkgcache_fetch_and_import (&fetch_opts, pool, installs, pkg_commits, pkg_names,
                                          NULL, cancellable, error)
-          || !assemble_and_commit (repo, base_commit, workdir, pool, installs, pkg_commits,
+          || !assemble_and_commit (repo, base_commit, workdir, dbroot, pool, installs, pkg_commits,
                                    pkg_names, opts->packages, opts->local_packages, out_commit,
                                    cancellable, error))
         return FALSE;

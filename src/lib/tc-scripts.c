@@ -214,6 +214,16 @@ prepare_mountpoints (const char *rootfs, GError **error)
 }
 
 gboolean
+tc_scripts_any (GPtrArray *headers)
+{
+  for (guint i = 0; i < headers->len; i++)
+    for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+      if (headerIsEntry (headers->pdata[i], kinds[k].script))
+        return TRUE;
+  return FALSE;
+}
+
+gboolean
 tc_scripts_run (const char *rootfs, GPtrArray *headers, GPtrArray *names,
                 const char *const *lua_skip_ok, GCancellable *cancellable, GError **error)
 {

@@ -18,6 +18,9 @@ gboolean tc_scripts_run (const char *rootfs, GPtrArray *headers, GPtrArray *name
                          const char *const *lua_skip_ok, GCancellable *cancellable,
                          GError **error);
 
+/* Whether any of @headers has a %pre, %post or %posttrans scriptlet. */
+gboolean tc_scripts_any (GPtrArray *headers);
+
 /* Runs treefile postprocess scripts (shell, "-e") in the same sandbox, in order. */
 gboolean tc_scripts_run_postprocess (const char *rootfs, const char *const *scripts,
                                      GCancellable *cancellable, GError **error);
