@@ -4,7 +4,7 @@
 
 run_expect_rc 0 treectl --help
 assert_file_has_content out.txt '^Usage: treectl \[--sysroot DIR\] COMMAND'
-for verb in status upgrade deploy rebase rollback cleanup kargs cancel init; do
+for verb in status upgrade deploy rebase rollback install uninstall override cleanup kargs cancel init compose db; do
   assert_file_has_content out.txt "^  $verb "
 done
 assert_file_has_content_literal out.txt "--sysroot DIR"
@@ -26,7 +26,10 @@ verb_help() {
   for s in "$@"; do assert_file_has_content_literal out.txt "$s"; done
 }
 verb_help status --json --verbose --sysroot
-verb_help upgrade --check --allow-downgrade --reboot --os --sysroot
+verb_help upgrade --check --preview --allow-downgrade --reboot --os --sysroot
+verb_help install "PACKAGE|FILE.rpm" --dry-run --assumeyes --idempotent --reboot --os
+verb_help uninstall "PACKAGE...|--all" --all --dry-run --idempotent --reboot --os
+verb_help override remove replace reset --all --dry-run --idempotent --reboot --os
 verb_help deploy "VERSION|CHECKSUM" --reboot --os
 verb_help rebase "REMOTE:REF" --reboot --os
 verb_help rollback --reboot --os
@@ -90,7 +93,8 @@ ok "status text output (and -v, --sysroot=DIR form)"
 
 run_expect_fail "status takes no arguments" tc status extra
 run_expect_fail "upgrade takes no arguments" tc upgrade extra
-run_expect_fail "--check and --reboot cannot be combined" tc upgrade --check --reboot
+run_expect_fail "--check and --preview cannot be combined with --reboot" tc upgrade --check --reboot
+run_expect_fail "--check and --preview cannot be combined with --reboot" tc upgrade --preview --reboot
 ok "verbs reject stray arguments and conflicting options"
 
 # --sysroot without its argument: the option is known, the argument is missing.

@@ -228,8 +228,58 @@ tc uninstall layer-local > uninstall-local.out
 assert_streq "$(default_checksum)" "$base1"
 ok "a local package is uninstalled by name"
 
+# Overrides: base packages removed or replaced, recorded in the origin.
+tc override remove sample-tools > override-remove.out
+d=$(default_deploy_dir)
+assert_not_has_file "$d/usr/bin/sample-hello"
+assert_not_has_file "$d/usr/etc/sample/tools.conf"
+assert_has_file "$d/usr/bin/busybox"
+rm -rf dbcopy && cp -a "$d/usr/lib/sysimage/rpm" dbcopy
+rpm -qa --dbpath "$test_tmpdir/dbcopy" --qf '%{NAME}\n' | sort > rpmqa.txt
+assert_not_file_has_content rpmqa.txt '^sample-tools$'
+assert_file_has_content rpmqa.txt '^sample-shadow$'
+assert_file_has_content "$(origin_file "$(deployment_list | sed -n 1p)")" '^remove=sample-tools;$'
+tc status > status.txt
+assert_file_has_content status.txt "RemovedBasePackages: sample-tools"
+assert_streq "$(json_dep 0 '"requested-base-removals"[0]')" "sample-tools"
+ok "override remove deploys the base without the package's files and rpmdb entry"
+
+before=$(default_checksum)
+n_before=$(deployment_count)
+run_expect_fail 'override remove: the base has no package "no-such-package"' \
+  tc override remove no-such-package
+check_unchanged
+run_expect_fail 'sample-shadow' tc override remove sample-busybox
+assert_file_has_content err.txt 'cannot resolve the requested packages'
+check_unchanged
+run_expect_fail 'override replace: layer-lib-1.0-1.noarch replaces nothing: the base has no package "layer-lib"' \
+  tc override replace "$LAYER_REPO/layer-lib-1.0-1.noarch.rpm"
+check_unchanged
+run_expect_fail 'package "layer-app" has no override (overridden packages: sample-tools)' \
+  tc override reset layer-app
+run_expect_fail 'override replace: "sample-tools" is not a .rpm file' tc override replace sample-tools
+run_expect_fail 'override reset takes PACKAGE... or --all' tc override reset
+check_unchanged
+ok "override of a package the base lacks, of one the base needs, and reset of no override are refused by name"
+
+tc override reset sample-tools > reset.out
+assert_streq "$(default_checksum)" "$base1"
+tc override replace "$LAYER_REPO/sample-tools-2.0-1.noarch.rpm" > replace.out
+d=$(default_deploy_dir)
+assert_has_file "$d/usr/bin/sample-tools"
+assert_not_has_file "$d/usr/bin/sample-hello"
+rm -rf dbcopy && cp -a "$d/usr/lib/sysimage/rpm" dbcopy
+assert_streq "$(rpm -q --dbpath "$test_tmpdir/dbcopy" sample-tools)" "sample-tools-2.0-1.noarch"
+assert_file_has_content "$(origin_file "$(deployment_list | sed -n 1p)")" '^replace-local=sample-tools-2.0-1.noarch;$'
+tc status > status.txt
+assert_file_has_content status.txt "ReplacedBasePackages: sample-tools-2.0-1.noarch"
+tc override reset --all > reset-all.out
+assert_streq "$(default_checksum)" "$base1"
+ok "override replace swaps a base package for a local RPM; override reset --all returns to the base"
+
 # Upgrades re-apply the layer on the new base (the local package from the cache).
 tc install layer-app "$LOCAL_DIR/layer-local-1.0-1.noarch.rpm" > install3.out
+tc override remove sample-tools > override3.out
 RPM_REPO_DIR=$BASE_REPO
 build_release_package 2
 make_repo
@@ -249,12 +299,13 @@ assert_streq "$(json_dep 0 'version')" "1.1"
 d=$(default_deploy_dir)
 assert_has_file "$d/usr/bin/layer-app"
 assert_has_file "$d/usr/bin/layer-local"
+assert_not_has_file "$d/usr/bin/sample-hello"
 assert_file_has_content "$d/usr/lib/os-release" 'VERSION_ID=2'
 run_expect_rc 77 tc upgrade
 tc status -v > status-v.txt
 assert_file_has_content status-v.txt "PackageDiff: 1 downgraded (against ${layered2:0:12})"
 assert_file_has_content status-v.txt "sample-release 2-1 -> 1-1"
-ok "upgrade pulls the new base and layers the requested packages on it; status -v shows the package diff"
+ok "upgrade pulls the new base and applies the layered packages and overrides again; status -v shows the package diff"
 
 # A new base the layer no longer fits: the upgrade fails and nothing is deployed.
 build_rpm sample-blocker conflicts layer-app
@@ -262,7 +313,7 @@ make_repo
 sed -i 's/sample-shadow\]/sample-shadow, sample-blocker]/' compose/base.yaml
 compose_base > /dev/null
 n_before=$(deployment_count)
-run_expect_fail 're-applying the layered packages on' tc upgrade
+run_expect_fail 're-applying the layered packages and overrides on' tc upgrade
 assert_file_has_content err.txt 'sample-blocker'
 assert_streq "$(default_checksum)" "$layered2"
 assert_streq "$(deployment_count)" "$n_before"

@@ -18,6 +18,11 @@ static gboolean opt_assumeyes;
 static gboolean opt_idempotent;
 static gboolean opt_all;
 static gboolean opt_reboot;
+/* override: */
+static char **override_remove;
+static char **override_reset;
+static gboolean opt_reset_all;
+static gboolean local_replace;
 
 static GOptionEntry install_entries[] = {
   { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
@@ -100,6 +105,14 @@ pkg_change (char **install, char **uninstall, GCancellable *cancellable, GError 
   g_variant_builder_add (&b, "{sv}", "reboot", g_variant_new_boolean (opt_reboot));
   g_variant_builder_add (&b, "{sv}", "local-names",
                          g_variant_new_strv ((const char *const *)names->pdata, -1));
+  g_variant_builder_add (&b, "{sv}", "local-replace", g_variant_new_boolean (local_replace));
+  g_variant_builder_add (&b, "{sv}", "override-reset-all", g_variant_new_boolean (opt_reset_all));
+  if (override_remove)
+    g_variant_builder_add (&b, "{sv}", "override-remove",
+                           g_variant_new_strv ((const char *const *)override_remove, -1));
+  if (override_reset)
+    g_variant_builder_add (&b, "{sv}", "override-reset",
+                           g_variant_new_strv ((const char *const *)override_reset, -1));
   g_autofree char *address = NULL;
   if (!treectl_os_call_pkg_change_sync (os, (const char *const *)by_name->pdata,
                                         uninstall ? (const char *const *)uninstall : none,
@@ -158,4 +171,78 @@ treectl_builtin_uninstall (int argc, char **argv, GCancellable *cancellable, GEr
                                  "uninstall takes PACKAGE... or --all, not both"),
             1);
   return pkg_change (NULL, argv + 1, cancellable, error);
+}
+
+static GOptionEntry override_entries[] = {
+  { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
+    "Resolve and list what the new tree would hold; deploy nothing", NULL },
+  { "all", 0, 0, G_OPTION_ARG_NONE, &opt_reset_all, "With reset: drop every override", NULL },
+  { "idempotent", 0, 0, G_OPTION_ARG_NONE, &opt_idempotent,
+    "An override that already exists (or, for reset, does not) is not an error", NULL },
+  { "reboot", 'r', 0, G_OPTION_ARG_NONE, &opt_reboot, "Reboot after deploying", NULL },
+  { NULL },
+};
+
+int
+treectl_builtin_override (int argc, char **argv, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (
+      "remove PACKAGE... | replace FILE.rpm... | reset PACKAGE...|--all - change base packages");
+  g_option_context_set_description (
+      context,
+      "remove: deploys the base without PACKAGE (its files and rpmdb entry); a base package\n"
+      "  that needs it makes this fail, naming both.\n"
+      "replace: deploys the base with FILE.rpm in place of the base package of the same name\n"
+      "  (the file is verified and kept in the package cache, recorded by NEVRA).\n"
+      "reset: drops the overrides of PACKAGE (by name), or all with --all.\n"
+      "Overrides are recorded in the origin and applied again on every upgrade.\n"
+      "Exit status: 0 deployed (or dry run), 77 nothing to do.");
+  if (!treectl_option_context_parse (context, override_entries, &argc, &argv, TREECTL_OPT_OS,
+                                     error))
+    return 1;
+  const char *verb = argc > 1 ? argv[1] : NULL;
+  char **args = argv + 2;
+  int n_args = argc - 2;
+  if (!verb)
+    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                 "override needs remove, replace or reset"),
+            1);
+  if (g_str_equal (verb, "reset"))
+    {
+      if ((n_args > 0) == opt_reset_all)
+        return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                     "override reset takes PACKAGE... or --all"),
+                1);
+      override_reset = args;
+      return pkg_change (NULL, NULL, cancellable, error);
+    }
+  if (opt_reset_all)
+    return (g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                 "--all only goes with override reset"),
+            1);
+  if (n_args < 1)
+    return (g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                         "override %s needs at least one %s", verb,
+                         g_str_equal (verb, "replace") ? "FILE.rpm" : "PACKAGE"),
+            1);
+  if (g_str_equal (verb, "remove"))
+    {
+      override_remove = args;
+      return pkg_change (NULL, NULL, cancellable, error);
+    }
+  if (g_str_equal (verb, "replace"))
+    {
+      for (int i = 0; i < n_args; i++)
+        if (!is_local_file (args[i]))
+          return (g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "override replace: \"%s\" is not a .rpm file (replacing from "
+                               "repositories is not supported)",
+                               args[i]),
+                  1);
+      local_replace = TRUE;
+      return pkg_change (args, NULL, cancellable, error);
+    }
+  return (g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "unknown override command \"%s\" (remove, replace or reset)", verb),
+          1);
 }

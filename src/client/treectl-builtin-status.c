@@ -49,7 +49,7 @@ format_timestamp (GVariant *dict)
 static void
 print_field (const char *key, const char *value)
 {
-  g_print ("  %15s: %s\n", key, value);
+  g_print ("  %20s: %s\n", key, value);
 }
 
 /* -v: how the packages of @d differ from the reference deployment (the booted one, else the
@@ -69,7 +69,7 @@ print_package_diff (GVariant *d, const char *reference, const char *sysroot_path
   g_autofree char *label
       = g_strdup_printf ("%s (against %.12s)", summary, reference);
   print_field ("PackageDiff", label);
-  treectl_print_pkgdiff (diff, "                   ");
+  treectl_print_pkgdiff (diff, "                        ");
 }
 
 static void
@@ -133,17 +133,21 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
           print_field ("BaseCommit", short_base);
         }
       print_field ("StateRoot", lookup_str (d, "osname"));
-      g_autofree const char **requested = NULL;
-      if (g_variant_lookup (d, "requested-packages", "^a&s", &requested) && requested[0])
+      static const struct
+      {
+        const char *key, *label;
+      } lists[] = { { "requested-packages", "LayeredPackages" },
+                    { "requested-local-packages", "LocalPackages" },
+                    { "requested-base-removals", "RemovedBasePackages" },
+                    { "requested-base-local-replacements", "ReplacedBasePackages" } };
+      for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
         {
-          g_autofree char *joined = g_strjoinv (" ", (char **)requested);
-          print_field ("LayeredPackages", joined);
-        }
-      g_autofree const char **local = NULL;
-      if (g_variant_lookup (d, "requested-local-packages", "^a&s", &local) && local[0])
-        {
-          g_autofree char *joined = g_strjoinv (" ", (char **)local);
-          print_field ("LocalPackages", joined);
+          g_autofree const char **names = NULL;
+          if (g_variant_lookup (d, lists[l].key, "^a&s", &names) && names[0])
+            {
+              g_autofree char *joined = g_strjoinv (" ", (char **)names);
+              print_field (lists[l].label, joined);
+            }
         }
       if (lookup_bool (d, "gpg-enabled"))
         print_field ("GPGSignature", lookup_str (d, "signature"));

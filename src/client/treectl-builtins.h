@@ -31,6 +31,7 @@ int treectl_builtin_rebase (int argc, char **argv, GCancellable *cancellable, GE
 int treectl_builtin_rollback (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_install (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_uninstall (int argc, char **argv, GCancellable *cancellable, GError **error);
+int treectl_builtin_override (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_cleanup (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_kargs (int argc, char **argv, GCancellable *cancellable, GError **error);
 int treectl_builtin_cancel (int argc, char **argv, GCancellable *cancellable, GError **error);

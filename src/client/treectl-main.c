@@ -29,6 +29,7 @@ static const TreectlCommand commands[] = {
   { "rollback", treectl_builtin_rollback, "Make the previous deployment the default again" },
   { "install", treectl_builtin_install, "Layer packages on the base commit and deploy" },
   { "uninstall", treectl_builtin_uninstall, "Remove layered packages and deploy" },
+  { "override", treectl_builtin_override, "Remove or replace base packages: override remove/replace/reset" },
   { "cleanup", treectl_builtin_cleanup, "Remove pending or rollback deployments, prune the repo" },
   { "kargs", treectl_builtin_kargs, "Show or change kernel arguments" },
   { "cancel", treectl_builtin_cancel, "Cancel the running transaction" },

@@ -151,9 +151,22 @@ txn_pkg_change (TreectldTransaction *txn, OstreeSysroot *sysroot, GVariant **out
     flags |= TC_PKG_CHANGE_FLAGS_IDEMPOTENT;
   if (lookup_bool (options, "uninstall-all"))
     flags |= TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL;
-  ok = ok
-       && tc_pkg_change (sysroot, osname, install, uninstall, (const char *const *)paths->pdata,
-                         local_names, flags, out_result, cancellable, error);
+  g_autofree const char **override_remove = NULL;
+  g_autofree const char **override_reset = NULL;
+  g_variant_lookup (options, "override-remove", "^a&s", &override_remove);
+  g_variant_lookup (options, "override-reset", "^a&s", &override_reset);
+  if (lookup_bool (options, "override-reset-all"))
+    flags |= TC_PKG_CHANGE_FLAGS_OVERRIDE_RESET_ALL;
+  TcPkgChangeRequest request = {
+    .install = install,
+    .uninstall = uninstall,
+    .local_paths = (const char *const *)paths->pdata,
+    .local_names = local_names,
+    .local_replace = lookup_bool (options, "local-replace"),
+    .override_remove = override_remove,
+    .override_reset = override_reset,
+  };
+  ok = ok && tc_pkg_change (sysroot, osname, &request, flags, out_result, cancellable, error);
   for (guint i = 0; i < fds->len; i++)
     (void)close (g_array_index (fds, int, i));
   if (!ok)
@@ -352,8 +365,24 @@ handle_pkg_change (TreectlOS *os, GDBusMethodInvocation *invocation, GUnixFDList
   if (g_variant_lookup (options, "local-names", "^a&s", &local_names) && local_names[0])
     {
       g_autofree char *joined = g_strjoinv (" ", (char **)local_names);
-      g_string_append_printf (title, "%sinstall %s", title->len ? " " : "", joined);
+      g_string_append_printf (title, "%s%s %s", title->len ? "; " : "",
+                              lookup_bool (options, "local-replace") ? "override replace"
+                                                                     : "install",
+                              joined);
     }
+  static const char *const override_keys[] = { "override-remove", "override-reset" };
+  for (guint i = 0; i < G_N_ELEMENTS (override_keys); i++)
+    {
+      g_autofree const char **names = NULL;
+      if (g_variant_lookup (options, override_keys[i], "^a&s", &names) && names[0])
+        {
+          g_autofree char *joined = g_strjoinv (" ", (char **)names);
+          g_string_append_printf (title, "%soverride %s %s", title->len ? "; " : "",
+                                  override_keys[i] + strlen ("override-"), joined);
+        }
+    }
+  if (lookup_bool (options, "override-reset-all"))
+    g_string_append_printf (title, "%soverride reset --all", title->len ? "; " : "");
   if (uninstall[0] || lookup_bool (options, "uninstall-all"))
     {
       g_autofree char *joined = lookup_bool (options, "uninstall-all")

@@ -5,6 +5,7 @@
 #include <rpm/header.h>
 #include <rpm/rpmfi.h>
 #include <string.h>
+#include <rpm/rpmdb.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmmacro.h>
 #include <rpm/rpmprob.h>
@@ -18,15 +19,11 @@
 #include <unistd.h>
 
 #include "tc-assembler.h"
+#include "tc-importer.h"
+#include "tc-rpm-util.h"
 #include "tc-output.h"
 #include "tc-util.h"
 
-static void
-ts_free (rpmts ts)
-{
-  rpmtsFree (ts);
-}
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (rpmts, ts_free, NULL)
 
 gboolean
 tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_names,
@@ -143,7 +140,8 @@ write_header_file (OstreeRepo *repo, const char *commit_checksum, const char *di
 }
 
 gboolean
-tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *rootfs,
+tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
+                          const char *const *erase_nevras, const char *rootfs,
                           GCancellable *cancellable, GError **error)
 {
   static gsize rpm_initialized;
@@ -175,6 +173,26 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *
     return FALSE;
   g_autoptr(GPtrArray) hdrfiles = g_ptr_array_new_with_free_func (g_free);
   rpmtsSetNotifyCallback (ts, rpmdb_notify, NULL);
+  if (erase_nevras && erase_nevras[0] && rpmtsOpenDB (ts, O_RDWR) != 0)
+    return tc_throw (error, "rpmdb: cannot open the database in %s", rootfs);
+  for (const char *const *e = erase_nevras; e && *e; e++)
+    {
+      gboolean found = FALSE;
+      rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
+      Header h;
+      while (mi && (h = rpmdbNextIterator (mi)) != NULL)
+        {
+          g_autofree char *nevra = tc_rpm_header_nevra (h);
+          if (g_str_equal (nevra, *e))
+            {
+              found = rpmtsAddEraseElement (ts, h, rpmdbGetIteratorOffset (mi)) == 0;
+              break;
+            }
+        }
+      rpmdbFreeIterator (mi);
+      if (!found)
+        return tc_throw (error, "rpmdb: cannot remove %s: it is not in the database", *e);
+    }
   for (guint i = 0; i < pkg_commits->len; i++)
     {
       Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
@@ -515,4 +533,29 @@ tc_assembler_merge_into_mtree (OstreeRepo *repo, OstreeMutableTree *mtree,
         return FALSE;
     }
   return TRUE;
+}
+
+GPtrArray *
+tc_assembler_package_paths (Header h, GError **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  rpmfi fi = rpmfiNew (NULL, h, RPMTAG_BASENAMES, RPMFI_FLAGS_QUERY);
+  while (fi && rpmfiNext (fi) >= 0)
+    {
+      rpm_mode_t mode = rpmfiFMode (fi);
+      if (S_ISDIR (mode))
+        continue; /* directories may be shared; an empty one is harmless */
+      const char *fn = rpmfiFN (fi);
+      g_autofree char *line = NULL;
+      g_autoptr(GError) local_error = NULL;
+      char *tree_path = tc_importer_translate_path (fn + (*fn == '/'), FALSE, rpmfiFUser (fi),
+                                                    rpmfiFGroup (fi), mode, rpmfiFLink (fi),
+                                                    &line, &local_error);
+      if (tree_path)
+        g_ptr_array_add (paths, tree_path);
+    }
+  rpmfiFree (fi);
+  g_ptr_array_add (paths, g_strdup_printf ("usr/lib/tmpfiles.d/pkg-%s.conf",
+                                           headerGetString (h, RPMTAG_NAME)));
+  return g_steal_pointer (&paths);
 }

@@ -18,9 +18,16 @@ gboolean tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrAr
                                 GError **error);
 
 /* Writes an rpmdb at usr/lib/sysimage/rpm of @rootfs from the RPM headers stored in
- * @pkg_commits' metadata, with compatibility links so `rpm -qa --root` finds it. */
-gboolean tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits, const char *rootfs,
+ * @pkg_commits' metadata, with compatibility links so `rpm -qa --root` finds it. An rpmdb
+ * already there is added to, after the packages @erase_nevras (or NULL) are removed from
+ * it. */
+gboolean tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
+                                   const char *const *erase_nevras, const char *rootfs,
                                    GCancellable *cancellable, GError **error);
+
+/* The tree paths (relative, translated as the importer does) of the non-directory entries
+ * of the package with header @h, and its tmpfiles.d file: what removing it deletes. */
+GPtrArray *tc_assembler_package_paths (Header h, GError **error);
 
 /* The RPM header kept in a package commit's metadata (free with headerFree). */
 Header tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error);

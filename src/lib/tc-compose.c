@@ -746,7 +746,7 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
            && tc_postprocess_rootfs (rootfs, c->treefile, version, cancellable, error)
            && run_postprocess_scripts (c, rootfs, cancellable, error)
            && check_ids (c, rootfs, error)
-           && tc_assembler_write_rpmdb (c->pkgcache, pkg_commits, rootfs, cancellable, error);
+           && tc_assembler_write_rpmdb (c->pkgcache, pkg_commits, NULL, rootfs, cancellable, error);
       tc_output_task_end (ok ? "done" : "failed");
     }
   if (ok)

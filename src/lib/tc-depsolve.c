@@ -77,6 +77,23 @@ describe_problems (Solver *solv)
 gboolean
 tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, GError **error)
 {
+  return tc_depsolve_full (pool, request, out_installs, NULL, error);
+}
+
+static gboolean
+is_replaceable (Pool *pool, const TcDepsolveRequest *request, Id p)
+{
+  for (int i = 0; i < request->n_erase; i++)
+    if (request->erase[i] == p)
+      return TRUE;
+  const char *name = pool_id2str (pool, pool->solvables[p].name);
+  return request->replaceable && g_strv_contains (request->replaceable, name);
+}
+
+gboolean
+tc_depsolve_full (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs,
+                  Queue *out_erasures, GError **error)
+{
   apply_excludes (pool, request->exclude_packages);
   pool_addfileprovides (pool);
   pool_createwhatprovides (pool);
@@ -128,6 +145,8 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
 
   for (int i = 0; i < request->n_solvables; i++)
     queue_push2 (&job, SOLVER_INSTALL | SOLVER_SOLVABLE, request->solvables[i]);
+  for (int i = 0; i < request->n_erase; i++)
+    queue_push2 (&job, SOLVER_ERASE | SOLVER_SOLVABLE, request->erase[i]);
 
   g_autoptr(Solver) solv = solver_create (pool);
   solver_set_flag (solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !request->recommends);
@@ -144,6 +163,8 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
   queue_free (&job);
 
   g_autoptr(Transaction) trans = solver_create_transaction (solv);
+  if (out_erasures)
+    queue_empty (out_erasures);
   if (pool->installed)
     {
       /* libsolv may update or replace an installed package to satisfy a request; a layer
@@ -154,6 +175,12 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
           Id p = trans->steps.elements[i];
           if (pool->solvables[p].repo != pool->installed)
             continue;
+          if (is_replaceable (pool, request, p))
+            {
+              if (out_erasures)
+                queue_push (out_erasures, p);
+              continue;
+            }
           Id by = transaction_obs_pkg (trans, p);
           if (by)
             g_string_append_printf (replaced, "\n  layered package %s would replace base package %s",
@@ -164,16 +191,17 @@ tc_depsolve (Pool *pool, const TcDepsolveRequest *request, Queue *out_installs, 
         }
       if (replaced->len)
         return tc_throw (error, "the request would change base packages, which layering never "
-                                "does:%s",
+                                "does (use 'treectl override' for that):%s",
                          replaced->str);
     }
   transaction_order (trans, 0);
   queue_empty (out_installs);
   for (int i = 0; i < trans->steps.count; i++)
     {
+      /* Every step that brings a package in (installs, and the new side of an upgrade or
+       * downgrade an override asked for); the installed side is in out_erasures. */
       Id p = trans->steps.elements[i];
-      Id type = transaction_type (trans, p, SOLVER_TRANSACTION_SHOW_ACTIVE);
-      if (type == SOLVER_TRANSACTION_INSTALL || type == SOLVER_TRANSACTION_MULTIINSTALL)
+      if (!pool->installed || pool->solvables[p].repo != pool->installed)
         queue_push (out_installs, p);
     }
   return TRUE;

@@ -161,33 +161,64 @@ ref_for_nevra (const char *nevra, GError **error)
   return tc_importer_ref_for_nevra (rest, epoch, version, dash_rel + 1, dot + 1);
 }
 
-/* The local RPMs, from their package cache commits, as solvables of an "@commandline"
+/* Everything one layer build holds. */
+typedef struct
+{
+  OstreeRepo *repo;
+  const TcLayerOptions *opts;
+  const char *base;
+  const char *workdir;
+  char *dbroot;  /* private copy of the base's rpmdb (read for depsolving, then updated) */
+  Pool *pool;
+  Repo *cmdline; /* local RPMs, created on first use */
+  Queue installs;
+  Queue erasures;          /* base packages removed or replaced */
+  GPtrArray *erase_nevras; /* their NEVRAs, NULL-terminated */
+  GPtrArray *erase_paths;  /* the tree paths they own */
+  GPtrArray *pkg_commits;
+  GPtrArray *pkg_names;
+} Layer;
+
+static void
+layer_clear (Layer *l)
+{
+  g_free (l->dbroot);
+  queue_free (&l->installs);
+  queue_free (&l->erasures);
+  g_clear_pointer (&l->erase_nevras, g_ptr_array_unref);
+  g_clear_pointer (&l->erase_paths, g_ptr_array_unref);
+  g_clear_pointer (&l->pkg_commits, g_ptr_array_unref);
+  g_clear_pointer (&l->pkg_names, g_ptr_array_unref);
+  g_clear_pointer (&l->pool, pool_free);
+}
+
+/* The local RPMs, from their package cache commits, as solvables of the "@commandline"
  * repo; their ids go to @out_ids. */
 static gboolean
-add_local_packages (OstreeRepo *repo, Pool *pool, const char *const *nevras, GArray *out_ids,
-                    GError **error)
+add_local_packages (Layer *l, const char *const *nevras, GArray *out_ids, GError **error)
 {
   if (!nevras || !nevras[0])
     return TRUE;
-  Repo *cmdline = repo_create (pool, "@commandline");
-  void *state = rpm_state_create (pool, NULL);
+  if (!l->cmdline)
+    l->cmdline = repo_create (l->pool, "@commandline");
+  void *state = rpm_state_create (l->pool, NULL);
   gboolean ok = TRUE;
   for (const char *const *n = nevras; ok && *n; n++)
     {
       g_autofree char *ref = ref_for_nevra (*n, error);
       g_autofree char *commit = NULL;
-      ok = ref != NULL && ostree_repo_resolve_rev (repo, ref, TRUE, &commit, error);
+      ok = ref != NULL && ostree_repo_resolve_rev (l->repo, ref, TRUE, &commit, error);
       if (ok && !commit)
         ok = tc_throw (error, "local package %s is no longer in the package cache; install its "
                               ".rpm file again",
                        *n);
-      Header h = ok ? tc_assembler_load_header (repo, commit, error) : NULL;
+      Header h = ok ? tc_assembler_load_header (l->repo, commit, error) : NULL;
       ok = ok && h != NULL;
       if (ok)
         {
           void *handle = rpm_byrpmh (state, h);
-          Id id = handle ? repo_add_rpm_handle (cmdline, handle, REPO_REUSE_REPODATA
-                                                                     | REPO_NO_INTERNALIZE)
+          Id id = handle ? repo_add_rpm_handle (l->cmdline, handle, REPO_REUSE_REPODATA
+                                                                        | REPO_NO_INTERNALIZE)
                          : 0;
           if (!id)
             ok = tc_throw (error, "local package %s: libsolv cannot read its header", *n);
@@ -198,8 +229,91 @@ add_local_packages (OstreeRepo *repo, Pool *pool, const char *const *nevras, GAr
         headerFree (h);
     }
   rpm_state_free (state);
-  repo_internalize (cmdline);
+  repo_internalize (l->cmdline);
   return ok;
+}
+
+/* The base packages named @name. */
+static void
+base_packages_named (Pool *pool, const char *name, Queue *out)
+{
+  Id p;
+  Solvable *s;
+  FOR_REPO_SOLVABLES (pool->installed, p, s)
+  if (g_str_equal (pool_id2str (pool, s->name), name))
+    queue_push (out, p);
+}
+
+/* override remove and override replace: the base packages to erase, and the names the
+ * replacements may take over. */
+static gboolean
+resolve_overrides (Layer *l, GArray *replace_ids, GArray *out_erase, GPtrArray *out_replaceable,
+                   GError **error)
+{
+  for (const char *const *n = l->opts->override_remove; n && *n; n++)
+    {
+      Queue q;
+      queue_init (&q);
+      base_packages_named (l->pool, *n, &q);
+      for (int i = 0; i < q.count; i++)
+        g_array_append_val (out_erase, q.elements[i]);
+      gboolean none = q.count == 0;
+      queue_free (&q);
+      if (none)
+        return tc_throw (error, "override remove: the base has no package \"%s\"", *n);
+    }
+  for (guint i = 0; i < replace_ids->len; i++)
+    {
+      Solvable *s = pool_id2solvable (l->pool, g_array_index (replace_ids, Id, i));
+      const char *name = pool_id2str (l->pool, s->name);
+      Queue q;
+      queue_init (&q);
+      base_packages_named (l->pool, name, &q);
+      gboolean none = q.count == 0;
+      queue_free (&q);
+      if (none)
+        return tc_throw (error, "override replace: %s replaces nothing: the base has no package "
+                                "\"%s\" (use install to add a package)",
+                         pool_solvid2str (l->pool, g_array_index (replace_ids, Id, i)), name);
+      g_ptr_array_add (out_replaceable, (char *)name);
+    }
+  g_ptr_array_add (out_replaceable, NULL);
+  return TRUE;
+}
+
+/* NEVRAs and tree paths of the base packages the layer removes, from the base's rpmdb. */
+static gboolean
+collect_erasures (Layer *l, GError **error)
+{
+  l->erase_nevras = g_ptr_array_new_with_free_func (g_free);
+  l->erase_paths = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < l->erasures.count; i++)
+    g_ptr_array_add (l->erase_nevras, g_strdup (pool_solvid2str (l->pool, l->erasures.elements[i])));
+  if (l->erasures.count == 0)
+    {
+      g_ptr_array_add (l->erase_nevras, NULL);
+      return TRUE;
+    }
+  rpmPushMacro (NULL, "_dbpath", NULL, "/" RPMDB_DIR, RMIL_CMDLINE);
+  g_auto(rpmts) ts = rpmtsCreate ();
+  rpmtsSetRootDir (ts, l->dbroot);
+  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
+  rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
+  Header h;
+  while (mi && (h = rpmdbNextIterator (mi)) != NULL)
+    {
+      g_autofree char *nevra = tc_rpm_header_nevra (h);
+      if (!g_ptr_array_find_with_equal_func (l->erase_nevras, nevra, g_str_equal, NULL))
+        continue;
+      g_autoptr(GPtrArray) paths = tc_assembler_package_paths (h, NULL);
+      for (guint i = 0; i < paths->len; i++)
+        g_ptr_array_add (l->erase_paths, g_strdup (paths->pdata[i]));
+    }
+  rpmdbFreeIterator (mi);
+  rpmtsCloseDB (ts);
+  rpmPopMacro (NULL, "_dbpath");
+  g_ptr_array_add (l->erase_nevras, NULL);
+  return TRUE;
 }
 
 static int
@@ -208,32 +322,37 @@ compare_pkglist_entries (gconstpointer a, gconstpointer b)
   return g_strcmp0 (*(char *const *)a, *(char *const *)b);
 }
 
-/* treectl.rpmdb.pkglist of base + layer: every installed and added solvable, by name. */
+/* treectl.rpmdb.pkglist of the layered tree: the base's packages less the removed ones,
+ * plus the added ones, sorted by NEVRA. */
 static GVariant *
-build_pkglist (Pool *pool, const Queue *installs)
+build_pkglist (Layer *l)
 {
+  Pool *pool = l->pool;
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) by_line = g_hash_table_new (g_str_hash, g_str_equal);
   Id p;
   Solvable *s;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (Id));
   FOR_REPO_SOLVABLES (pool->installed, p, s)
-  g_array_append_val (ids, p);
-  for (int i = 0; i < installs->count; i++)
-    g_array_append_val (ids, installs->elements[i]);
+  {
+    gboolean erased = FALSE;
+    for (int i = 0; i < l->erasures.count && !erased; i++)
+      erased = l->erasures.elements[i] == p;
+    if (!erased)
+      g_array_append_val (ids, p);
+  }
+  for (int i = 0; i < l->installs.count; i++)
+    g_array_append_val (ids, l->installs.elements[i]);
   for (guint i = 0; i < ids->len; i++)
     {
       Id id = g_array_index (ids, Id, i);
-      char *line = g_strdup_printf ("%s\t%d", pool_solvid2str (pool, id), id);
-      g_ptr_array_add (lines, line);
+      g_ptr_array_add (lines, g_strdup_printf ("%s\t%d", pool_solvid2str (pool, id), id));
     }
   g_ptr_array_sort (lines, compare_pkglist_entries);
   g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sssss)"));
   for (guint i = 0; i < lines->len; i++)
     {
       const char *tab = strrchr (lines->pdata[i], '\t');
-      Id id = (Id)g_ascii_strtoll (tab + 1, NULL, 10);
-      s = pool_id2solvable (pool, id);
+      s = pool_id2solvable (pool, (Id)g_ascii_strtoll (tab + 1, NULL, 10));
       g_autofree char *epoch = NULL, *ver = NULL, *rel = NULL;
       tc_split_evr (pool_id2str (pool, s->evr), &epoch, &ver, &rel);
       g_variant_builder_add (&b, "(sssss)", pool_id2str (pool, s->name), epoch ? epoch : "0", ver,
@@ -251,14 +370,13 @@ header_free (gpointer h)
 /* The layered packages can be added by merging trees when no scriptlet has to run in the
  * assembled root and no file needs an owner looked up in it. */
 static gboolean
-needs_root (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *headers, gboolean *out_needs,
-            GError **error)
+needs_root (Layer *l, GPtrArray *headers, gboolean *out_needs, GError **error)
 {
   *out_needs = tc_scripts_any (headers);
-  for (guint i = 0; i < pkg_commits->len && !*out_needs; i++)
+  for (guint i = 0; i < l->pkg_commits->len && !*out_needs; i++)
     {
       g_autoptr(GVariant) commit = NULL;
-      if (!ostree_repo_load_commit (repo, pkg_commits->pdata[i], &commit, NULL, error))
+      if (!ostree_repo_load_commit (l->repo, l->pkg_commits->pdata[i], &commit, NULL, error))
         return FALSE;
       g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
       g_autoptr(GVariant) files = g_variant_lookup_value (md, "treectl.nonroot-files", NULL);
@@ -268,15 +386,15 @@ needs_root (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *headers, gboole
   return TRUE;
 }
 
-/* Base checkout (hardlinks), packages over it, scriptlets in bubblewrap, ownership, rpmdb,
- * then a commit of the whole root through the device/inode cache. */
+/* Base checkout (hardlinks), removed packages' files deleted, packages over it, scriptlets
+ * in bubblewrap, ownership, rpmdb, then a commit of the whole root through the
+ * device/inode cache. */
 static gboolean
-assemble_in_root (OstreeRepo *repo, const char *base, const char *workdir, GPtrArray *pkg_commits,
-                  GPtrArray *pkg_names, GPtrArray *headers, GVariant *metadata,
-                  const char *subject, char **out_commit, GCancellable *cancellable,
-                  GError **error)
+assemble_in_root (Layer *l, GPtrArray *headers, GVariant *metadata, const char *subject,
+                  char **out_commit, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *rootfs = g_build_filename (workdir, "rootfs", NULL);
+  OstreeRepo *repo = l->repo;
+  g_autofree char *rootfs = g_build_filename (l->workdir, "rootfs", NULL);
   g_autoptr(OstreeRepoDevInoCache) devino = ostree_repo_devino_cache_new ();
   OstreeRepoCheckoutAtOptions copts = { 0 };
   copts.mode = ostree_repo_get_mode (repo) == OSTREE_REPO_MODE_BARE
@@ -284,20 +402,25 @@ assemble_in_root (OstreeRepo *repo, const char *base, const char *workdir, GPtrA
                    : OSTREE_REPO_CHECKOUT_MODE_USER;
   copts.no_copy_fallback = TRUE;
   copts.devino_to_csum_cache = devino;
-  tc_output_task_begin ("Assembling base %.12s and %u packages", base, pkg_commits->len);
-  if (!ostree_repo_checkout_at (repo, &copts, AT_FDCWD, rootfs, base, cancellable, error)
-      || !tc_assembler_checkout (repo, pkg_commits, pkg_names, AT_FDCWD, rootfs, devino,
-                                 cancellable, error))
+  tc_output_task_begin ("Assembling base %.12s and %u packages", l->base, l->pkg_commits->len);
+  gboolean ok = ostree_repo_checkout_at (repo, &copts, AT_FDCWD, rootfs, l->base, cancellable,
+                                         error);
+  for (guint i = 0; ok && i < l->erase_paths->len; i++)
     {
-      tc_output_task_end ("failed");
-      return FALSE;
+      g_autofree char *path = g_build_filename (rootfs, l->erase_paths->pdata[i], NULL);
+      if (unlink (path) < 0 && errno != ENOENT)
+        ok = tc_throw_errno_prefix (error, "removing %s", (char *)l->erase_paths->pdata[i]);
     }
-  tc_output_task_end ("done");
+  ok = ok && tc_assembler_checkout (repo, l->pkg_commits, l->pkg_names, AT_FDCWD, rootfs, devino,
+                                    cancellable, error);
+  tc_output_task_end (ok ? "done" : "failed");
+  if (!ok)
+    return FALSE;
 
   if (!tc_scripts_unshare_etc (rootfs, error))
     return FALSE;
   tc_output_task_begin ("Running scriptlets");
-  if (!tc_scripts_run (rootfs, headers, pkg_names, NULL, cancellable, error))
+  if (!tc_scripts_run (rootfs, headers, l->pkg_names, NULL, cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
@@ -306,10 +429,12 @@ assemble_in_root (OstreeRepo *repo, const char *base, const char *workdir, GPtrA
 
   g_autofree char *rpmdb_dir = g_build_filename (rootfs, RPMDB_DIR, NULL);
   tc_output_task_begin ("Writing the rpmdb");
-  if (!tc_assembler_apply_ownership (repo, pkg_commits, rootfs, error)
+  if (!tc_assembler_apply_ownership (repo, l->pkg_commits, rootfs, error)
       /* librpm rewrites the database in place: its files are hardlinks to objects. */
       || !tc_break_hardlinks_below (rpmdb_dir, error)
-      || !tc_assembler_write_rpmdb (repo, pkg_commits, rootfs, cancellable, error))
+      || !tc_assembler_write_rpmdb (repo, l->pkg_commits,
+                                    (const char *const *)l->erase_nevras->pdata, rootfs,
+                                    cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
@@ -317,8 +442,8 @@ assemble_in_root (OstreeRepo *repo, const char *base, const char *workdir, GPtrA
   tc_output_task_end ("done");
 
   tc_output_task_begin ("Committing");
-  if (!tc_assembler_commit (repo, rootfs, devino, base, subject, metadata, NULL, out_commit, NULL,
-                            cancellable, error))
+  if (!tc_assembler_commit (repo, rootfs, devino, l->base, subject, metadata, NULL, out_commit,
+                            NULL, cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
@@ -327,57 +452,82 @@ assemble_in_root (OstreeRepo *repo, const char *base, const char *workdir, GPtrA
   return TRUE;
 }
 
-/* Writes the rpmdb directory @dbdir over the tree's usr/lib/sysimage/rpm. */
-static gboolean
-replace_rpmdb (OstreeRepo *repo, OstreeMutableTree *mtree, const char *dbdir,
-               GCancellable *cancellable, GError **error)
+/* The mutable tree directory at @path (components separated by "/"), or NULL with an
+ * error. (ostree_mutable_tree_walk() stops at the parent of the last component.) */
+static OstreeMutableTree *
+lookup_dir (OstreeMutableTree *mtree, const char *path, GError **error)
 {
-  /* (ostree_mutable_tree_walk() stops at the parent of the last component.) */
   g_autoptr(OstreeMutableTree) dir = g_object_ref (mtree);
-  g_auto(GStrv) parts = g_strsplit (RPMDB_DIR, "/", -1);
+  g_auto(GStrv) parts = g_strsplit (path, "/", -1);
   for (char **p = parts; *p; p++)
     {
+      if (!**p)
+        continue;
       g_autofree char *file = NULL;
       g_autoptr(OstreeMutableTree) sub = NULL;
       if (!ostree_mutable_tree_lookup (dir, *p, &file, &sub, error))
-        return FALSE;
+        return NULL;
       if (!sub)
-        return tc_throw (error, "/%s is not a directory in the base", RPMDB_DIR);
+        return (tc_throw (error, "/%s is not a directory in the base", path), NULL);
       g_set_object (&dir, sub);
     }
-  return ostree_repo_write_dfd_to_mtree (repo, AT_FDCWD, dbdir, dir, NULL, cancellable, error);
+  return g_steal_pointer (&dir);
 }
 
-/* No root at all: the base commit's tree with the package trees merged in and the rpmdb
- * (updated in @dbroot, the private copy read for depsolving) written over the base's. The
- * cost follows the size of the packages, not of the base. */
+/* Removes the tree paths of removed packages from @mtree (missing ones are fine). */
 static gboolean
-assemble_by_merge (OstreeRepo *repo, const char *base, const char *dbroot,
-                   GPtrArray *pkg_commits, GPtrArray *pkg_names, GVariant *metadata,
-                   const char *subject, char **out_commit, GCancellable *cancellable,
-                   GError **error)
+remove_paths (Layer *l, OstreeMutableTree *mtree, GError **error)
 {
+  for (guint i = 0; i < l->erase_paths->len; i++)
+    {
+      const char *path = l->erase_paths->pdata[i];
+      g_autofree char *dirname = g_path_get_dirname (path);
+      g_autofree char *basename = g_path_get_basename (path);
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(OstreeMutableTree) dir
+          = lookup_dir (mtree, g_str_equal (dirname, ".") ? "" : dirname, &local_error);
+      if (!dir)
+        continue; /* its directory is gone too */
+      if (!ostree_mutable_tree_remove (dir, basename, TRUE, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* No root at all: the base commit's tree less the removed packages' files, with the package
+ * trees merged in and the rpmdb (updated in the private copy read for depsolving) written
+ * over the base's. The cost follows the size of the packages, not of the base. */
+static gboolean
+assemble_by_merge (Layer *l, GVariant *metadata, const char *subject, char **out_commit,
+                   GCancellable *cancellable, GError **error)
+{
+  OstreeRepo *repo = l->repo;
   tc_output_task_begin ("Writing the rpmdb");
-  if (!tc_assembler_write_rpmdb (repo, pkg_commits, dbroot, cancellable, error))
+  if (!tc_assembler_write_rpmdb (repo, l->pkg_commits,
+                                 (const char *const *)l->erase_nevras->pdata, l->dbroot,
+                                 cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
     }
   tc_output_task_end ("done");
-  tc_output_task_begin ("Merging base %.12s and %u packages", base, pkg_commits->len);
+  tc_output_task_begin ("Merging base %.12s and %u packages", l->base, l->pkg_commits->len);
   if (!ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
     return FALSE;
-  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new_from_commit (repo, base, error);
-  g_autofree char *dbdir = g_build_filename (dbroot, RPMDB_DIR, NULL);
-  if (!mtree || !tc_assembler_merge_into_mtree (repo, mtree, pkg_commits, pkg_names, error)
-      || !replace_rpmdb (repo, mtree, dbdir, cancellable, error))
+  g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new_from_commit (repo, l->base, error);
+  g_autoptr(OstreeMutableTree) rpmdb_tree = mtree ? lookup_dir (mtree, RPMDB_DIR, error) : NULL;
+  g_autofree char *dbdir = g_build_filename (l->dbroot, RPMDB_DIR, NULL);
+  if (!rpmdb_tree || !remove_paths (l, mtree, error)
+      || !tc_assembler_merge_into_mtree (repo, mtree, l->pkg_commits, l->pkg_names, error)
+      || !ostree_repo_write_dfd_to_mtree (repo, AT_FDCWD, dbdir, rpmdb_tree, NULL, cancellable,
+                                          error))
     {
       ostree_repo_abort_transaction (repo, NULL, NULL);
       tc_output_task_end ("failed");
       return FALSE;
     }
-  if (!tc_assembler_finish_commit (repo, mtree, base, subject, metadata, NULL, out_commit, NULL,
-                                   cancellable, error))
+  if (!tc_assembler_finish_commit (repo, mtree, l->base, subject, metadata, NULL, out_commit,
+                                   NULL, cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
@@ -386,119 +536,140 @@ assemble_by_merge (OstreeRepo *repo, const char *base, const char *dbroot,
   return TRUE;
 }
 
-static gboolean
-assemble_and_commit (OstreeRepo *repo, const char *base, const char *workdir, const char *dbroot,
-                     Pool *pool, const Queue *installs, GPtrArray *pkg_commits,
-                     GPtrArray *pkg_names, const char *const *requested,
-                     const char *const *requested_local, char **out_commit,
-                     GCancellable *cancellable, GError **error)
+static GVariant *
+strv_variant (const char *const *strv)
 {
+  static const char *const none[] = { NULL };
+  return g_variant_new_strv (strv ? strv : none, -1);
+}
+
+static gboolean
+assemble_and_commit (Layer *l, char **out_commit, GCancellable *cancellable, GError **error)
+{
+  const TcLayerOptions *opts = l->opts;
   g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (header_free);
-  for (guint i = 0; i < pkg_commits->len; i++)
+  for (guint i = 0; i < l->pkg_commits->len; i++)
     {
-      Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
+      Header h = tc_assembler_load_header (l->repo, l->pkg_commits->pdata[i], error);
       if (!h)
         return FALSE;
       g_ptr_array_add (headers, h);
     }
 
   g_autoptr(GVariant) base_commit = NULL;
-  if (!ostree_repo_load_commit (repo, base, &base_commit, NULL, error))
+  if (!ostree_repo_load_commit (l->repo, l->base, &base_commit, NULL, error))
     return FALSE;
   g_autoptr(GVariant) base_md = g_variant_get_child_value (base_commit, 0);
   g_auto(GVariantDict) md;
   g_variant_dict_init (&md, base_md);
   g_variant_dict_remove (&md, "treectl.inputhash");
   g_variant_dict_insert (&md, "treectl.clientlayer", "b", TRUE);
-  g_variant_dict_insert_value (&md, "treectl.packages", g_variant_new_strv (requested, -1));
-  g_variant_dict_insert_value (&md, "treectl.packages.local",
-                               g_variant_new_strv (requested_local, -1));
+  g_variant_dict_insert_value (&md, "treectl.packages", strv_variant (opts->packages));
+  g_variant_dict_insert_value (&md, "treectl.packages.local", strv_variant (opts->local_packages));
+  g_variant_dict_insert_value (&md, "treectl.removed-base-packages",
+                               strv_variant ((const char *const *)l->erase_nevras->pdata));
   g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
-  for (int i = 0; i < installs->count; i++)
+  for (int i = 0; i < l->installs.count; i++)
     g_ptr_array_add (refs, tc_pkgcache_ref_for_solvable (
-                               pool, pool_id2solvable (pool, installs->elements[i])));
+                               l->pool, pool_id2solvable (l->pool, l->installs.elements[i])));
   g_variant_dict_insert_value (&md, "treectl.clientlayer.pkgrefs",
                                g_variant_new_strv ((const char *const *)refs->pdata, refs->len));
-  g_variant_dict_insert_value (&md, "treectl.rpmdb.pkglist", build_pkglist (pool, installs));
+  g_variant_dict_insert_value (&md, "treectl.rpmdb.pkglist", build_pkglist (l));
   g_autoptr(GVariant) metadata = g_variant_ref_sink (g_variant_dict_end (&md));
-  g_autofree char *joined_repo = g_strjoinv (" ", (char **)requested);
-  g_autofree char *joined_local = g_strjoinv (" ", (char **)requested_local);
-  g_autofree char *subject = g_strdup_printf ("treectl layer: %s%s%s", joined_repo,
-                                              *joined_repo && *joined_local ? " " : "",
-                                              joined_local);
+  g_autoptr(GString) subject = g_string_new ("treectl layer:");
+  const char *const *const lists[] = { opts->packages, opts->local_packages,
+                                       opts->replace_local };
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    for (const char *const *p = lists[i]; p && *p; p++)
+      g_string_append_printf (subject, " %s", *p);
+  for (const char *const *p = opts->override_remove; p && *p; p++)
+    g_string_append_printf (subject, " -%s", *p);
 
   gboolean root_needed = TRUE;
-  if (!needs_root (repo, pkg_commits, headers, &root_needed, error))
+  if (!needs_root (l, headers, &root_needed, error))
     return FALSE;
   if (root_needed)
-    return assemble_in_root (repo, base, workdir, pkg_commits, pkg_names, headers, metadata,
-                             subject, out_commit, cancellable, error);
-  return assemble_by_merge (repo, base, dbroot, pkg_commits, pkg_names, metadata, subject,
-                            out_commit, cancellable, error);
+    return assemble_in_root (l, headers, metadata, subject->str, out_commit, cancellable, error);
+  return assemble_by_merge (l, metadata, subject->str, out_commit, cancellable, error);
 }
 
 static gboolean
-build_in (OstreeRepo *repo, const char *base_commit, const TcLayerOptions *opts,
-          const char *workdir, Queue *installs, char **out_commit, GPtrArray **out_added,
-          GCancellable *cancellable, GError **error)
+build_in (Layer *l, char **out_commit, GPtrArray **out_added, GCancellable *cancellable,
+          GError **error)
 {
-  g_autofree char *dbroot = g_build_filename (workdir, "base-rpmdb", NULL);
-  g_autofree char *releasever = base_releasever (repo, base_commit);
+  const TcLayerOptions *opts = l->opts;
+  OstreeRepo *repo = l->repo;
+  l->dbroot = g_build_filename (l->workdir, "base-rpmdb", NULL);
+  g_autofree char *releasever = base_releasever (repo, l->base);
+  gboolean wants_repos = opts->packages && opts->packages[0];
   g_autoptr(GPtrArray) repos = NULL;
   if (g_file_test (opts->repos_dir, G_FILE_TEST_IS_DIR))
     repos = tc_repo_dir_load (opts->repos_dir, opts->basearch, releasever, error);
-  else if (opts->packages && opts->packages[0])
+  else if (wants_repos)
     return tc_throw (error, "no repositories: %s does not exist (add a .repo file there)",
                      opts->repos_dir);
   else
     repos = g_ptr_array_new_with_free_func ((GDestroyNotify)tc_repo_free);
   if (!repos)
     return FALSE;
-  if (repos->len == 0 && opts->packages && opts->packages[0])
+  if (repos->len == 0 && wants_repos)
     return tc_throw (error, "no enabled repositories in %s (add a .repo file there)",
                      opts->repos_dir);
-  g_autoptr(Pool) pool = tc_rpmmd_pool_new (opts->basearch, error);
-  if (!pool)
+  l->pool = tc_rpmmd_pool_new (opts->basearch, error);
+  if (!l->pool)
     return FALSE;
   tc_output_task_begin ("Reading the base's rpmdb");
-  if (!checkout_base_rpmdb (repo, base_commit, dbroot, cancellable, error)
-      || !load_installed (pool, dbroot, error))
+  if (!checkout_base_rpmdb (repo, l->base, l->dbroot, cancellable, error)
+      || !load_installed (l->pool, l->dbroot, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
     }
-  tc_output_task_end ("%d packages", pool->installed->nsolvables);
-  if (!tc_rpmmd_load_repos (pool, repos, opts->cachedir, cancellable, error))
+  tc_output_task_end ("%d packages", l->pool->installed->nsolvables);
+  if (!tc_rpmmd_load_repos (l->pool, repos, opts->cachedir, cancellable, error))
     return FALSE;
   g_autoptr(GArray) local_ids = g_array_new (FALSE, FALSE, sizeof (Id));
-  if (!add_local_packages (repo, pool, opts->local_packages, local_ids, error))
+  g_autoptr(GArray) replace_ids = g_array_new (FALSE, FALSE, sizeof (Id));
+  g_autoptr(GArray) erase_ids = g_array_new (FALSE, FALSE, sizeof (Id));
+  g_autoptr(GPtrArray) replaceable = g_ptr_array_new ();
+  if (!add_local_packages (l, opts->local_packages, local_ids, error)
+      || !add_local_packages (l, opts->replace_local, replace_ids, error)
+      || !resolve_overrides (l, replace_ids, erase_ids, replaceable, error))
     return FALSE;
+  g_array_append_vals (local_ids, replace_ids->data, replace_ids->len);
 
   TcDepsolveRequest req = { .packages = opts->packages,
                             .recommends = FALSE,
                             .solvables = (const Id *)local_ids->data,
-                            .n_solvables = local_ids->len };
+                            .n_solvables = local_ids->len,
+                            .erase = (const Id *)erase_ids->data,
+                            .n_erase = erase_ids->len,
+                            .replaceable = (const char *const *)replaceable->pdata };
   tc_output_task_begin ("Resolving dependencies");
-  if (!tc_depsolve (pool, &req, installs, error))
+  if (!tc_depsolve_full (l->pool, &req, &l->installs, &l->erasures, error))
     {
       tc_output_task_end ("failed");
       return FALSE;
     }
-  tc_output_task_end ("%d packages to add", installs->count);
+  tc_output_task_end ("%d packages to add, %d base packages to remove", l->installs.count,
+                      l->erasures.count);
+  if (!collect_erasures (l, error))
+    return FALSE;
   g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_free);
-  for (int i = 0; i < installs->count; i++)
-    g_ptr_array_add (added, g_strdup (pool_solvid2str (pool, installs->elements[i])));
+  for (int i = 0; i < l->installs.count; i++)
+    g_ptr_array_add (added, g_strdup (pool_solvid2str (l->pool, l->installs.elements[i])));
+  for (int i = 0; i < l->erasures.count; i++)
+    g_ptr_array_add (added, g_strdup_printf ("without base package %s",
+                                             pool_solvid2str (l->pool, l->erasures.elements[i])));
   if (!opts->dry_run)
     {
-      g_autoptr(GPtrArray) pkg_commits = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) pkg_names = g_ptr_array_new_with_free_func (g_free);
+      l->pkg_commits = g_ptr_array_new_with_free_func (g_free);
+      l->pkg_names = g_ptr_array_new_with_free_func (g_free);
       TcPkgcacheOptions fetch_opts = { .repo = repo, .cachedir = opts->cachedir,
                                        .delete_downloads = TRUE };
-      if (!tc_pkgcache_fetch_and_import (&fetch_opts, pool, installs, pkg_commits, pkg_names,
-                                         NULL, cancellable, error)
-          || !assemble_and_commit (repo, base_commit, workdir, dbroot, pool, installs, pkg_commits,
-                                   pkg_names, opts->packages, opts->local_packages, out_commit,
-                                   cancellable, error))
+      if (!tc_pkgcache_fetch_and_import (&fetch_opts, l->pool, &l->installs, l->pkg_commits,
+                                         l->pkg_names, NULL, cancellable, error)
+          || !assemble_and_commit (l, out_commit, cancellable, error))
         return FALSE;
     }
   else
@@ -513,8 +684,6 @@ tc_layer_build (OstreeRepo *repo, const char *base_commit, const TcLayerOptions 
                 char **out_commit, GPtrArray **out_added, GCancellable *cancellable,
                 GError **error)
 {
-  g_assert ((opts->packages && opts->packages[0])
-            || (opts->local_packages && opts->local_packages[0]));
   /* Under the repo, so checkouts hardlink its objects; a real path, as helper processes
    * (rofiles-fuse, bwrap) see it (a sysroot's repo path may be /proc/self/fd/N). */
   g_autofree char *repo_path = realpath (g_file_peek_path (ostree_repo_get_path (repo)), NULL);
@@ -524,11 +693,11 @@ tc_layer_build (OstreeRepo *repo, const char *base_commit, const TcLayerOptions 
   g_autofree char *workdir = g_build_filename (tmp, "treectl-layer-XXXXXX", NULL);
   if (!g_mkdtemp (workdir))
     return tc_throw_errno_prefix (error, "mkdtemp in %s", tmp);
-  Queue installs;
-  queue_init (&installs);
-  gboolean ok = build_in (repo, base_commit, opts, workdir, &installs, out_commit, out_added,
-                          cancellable, error);
-  queue_free (&installs);
+  Layer l = { .repo = repo, .opts = opts, .base = base_commit, .workdir = workdir };
+  queue_init (&l.installs);
+  queue_init (&l.erasures);
+  gboolean ok = build_in (&l, out_commit, out_added, cancellable, error);
+  layer_clear (&l);
   (void)tc_rm_rf (workdir, FALSE, NULL);
   return ok;
 }
@@ -556,14 +725,11 @@ host_basearch (void)
 
 gboolean
 tc_layer_for_deployment (OstreeSysroot *sysroot, OstreeDeployment *merge_deployment,
-                         const char *base_commit, const char *const *packages,
-                         const char *const *local_packages, gboolean dry_run, char **out_commit,
-                         GPtrArray **out_added, GCancellable *cancellable, GError **error)
+                         const char *base_commit, TcOrigin *origin, gboolean dry_run,
+                         char **out_commit, GPtrArray **out_added, GCancellable *cancellable,
+                         GError **error)
 {
-  static const char *const none[] = { NULL };
-  packages = packages ? packages : none;
-  local_packages = local_packages ? local_packages : none;
-  if (!packages[0] && !local_packages[0])
+  if (!tc_origin_has_packages (origin))
     {
       *out_commit = g_strdup (base_commit);
       if (out_added)
@@ -575,8 +741,10 @@ tc_layer_for_deployment (OstreeSysroot *sysroot, OstreeDeployment *merge_deploym
   if (!deployment_dirs (sysroot, merge_deployment, &repos_dir, &cachedir, error))
     return FALSE;
   TcLayerOptions opts = {
-    .packages = packages,
-    .local_packages = local_packages,
+    .packages = (const char *const *)origin->packages,
+    .local_packages = (const char *const *)origin->local_packages,
+    .override_remove = (const char *const *)origin->override_remove,
+    .replace_local = (const char *const *)origin->override_replace_local,
     .repos_dir = repos_dir,
     .cachedir = cachedir,
     .basearch = host_basearch (),
@@ -727,11 +895,52 @@ join_or_none (GPtrArray *a)
   return s;
 }
 
+static GPtrArray *
+ptr_array_from_strv (char **strv)
+{
+  GPtrArray *a = g_ptr_array_new_with_free_func (g_free);
+  for (char **p = strv; p && *p; p++)
+    g_ptr_array_add (a, g_strdup (*p));
+  return a;
+}
+
+/* Removes the entries of @a that are @spec or whose NEVRA names it; whether any was. */
+static gboolean
+remove_matching (GPtrArray *a, const char *spec, gboolean nevras)
+{
+  gboolean found = FALSE;
+  for (guint i = 0; i < a->len;)
+    if (g_str_equal (a->pdata[i], spec) || (nevras && nevra_matches (a->pdata[i], spec)))
+      {
+        g_ptr_array_remove_index (a, i);
+        found = TRUE;
+      }
+    else
+      i++;
+  return found;
+}
+
+/* The NEVRA's name: "name-version-release.arch" less "-version-release.arch". */
+static char *
+nevra_name (const char *nevra)
+{
+  const char *dash_rel = strrchr (nevra, '-');
+  const char *dash_ver = dash_rel ? g_strrstr_len (nevra, dash_rel - nevra, "-") : NULL;
+  return dash_ver ? g_strndup (nevra, dash_ver - nevra) : g_strdup (nevra);
+}
+
+static const char *const *
+terminated (GPtrArray *a)
+{
+  g_ptr_array_add (a, NULL);
+  g_ptr_array_set_size (a, a->len - 1);
+  return (const char *const *)a->pdata;
+}
+
 gboolean
-tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *install,
-               const char *const *uninstall, const char *const *local_paths,
-               const char *const *local_names, TcPkgChangeFlags flags, GVariant **out_result,
-               GCancellable *cancellable, GError **error)
+tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const TcPkgChangeRequest *request,
+               TcPkgChangeFlags flags, GVariant **out_result, GCancellable *cancellable,
+               GError **error)
 {
   OstreeRepo *repo = ostree_sysroot_repo (sysroot);
   g_autoptr(OstreeDeployment) merge = tc_sysroot_require_current (sysroot, osname, error);
@@ -741,44 +950,33 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
   if (!origin)
     return FALSE;
   gboolean idempotent = (flags & TC_PKG_CHANGE_FLAGS_IDEMPOTENT) != 0;
-  g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) want_local = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) layered_before = g_ptr_array_new_with_free_func (g_free);
-  for (char **p = origin->packages; *p; p++)
-    {
-      g_ptr_array_add (want, g_strdup (*p));
-      g_ptr_array_add (layered_before, g_strdup (*p));
-    }
+  g_autoptr(GPtrArray) want = ptr_array_from_strv (origin->packages);
+  g_autoptr(GPtrArray) want_local = ptr_array_from_strv (origin->local_packages);
+  g_autoptr(GPtrArray) removals = ptr_array_from_strv (origin->override_remove);
+  g_autoptr(GPtrArray) replacements = ptr_array_from_strv (origin->override_replace_local);
+  g_autoptr(GPtrArray) layered_before = ptr_array_from_strv (origin->packages);
   for (char **p = origin->local_packages; *p; p++)
-    {
-      g_ptr_array_add (want_local, g_strdup (*p));
-      g_ptr_array_add (layered_before, g_strdup (*p));
-    }
+    g_ptr_array_add (layered_before, g_strdup (*p));
+  g_autoptr(GPtrArray) overridden_before = ptr_array_from_strv (origin->override_remove);
+  for (char **p = origin->override_replace_local; *p; p++)
+    g_ptr_array_add (overridden_before, g_strdup (*p));
+  guint n_before = want->len + want_local->len + removals->len + replacements->len;
   gboolean changed = FALSE;
 
   if (flags & TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL)
     {
-      changed = want->len > 0 || want_local->len > 0;
       g_ptr_array_set_size (want, 0);
       g_ptr_array_set_size (want_local, 0);
     }
-  for (const char *const *u = uninstall; u && *u; u++)
+  if (flags & TC_PKG_CHANGE_FLAGS_OVERRIDE_RESET_ALL)
     {
-      guint idx;
-      gboolean found = FALSE;
-      if (strv_contains_str (want, *u, &idx))
-        {
-          g_ptr_array_remove_index (want, idx);
-          found = TRUE;
-        }
-      for (guint i = 0; i < want_local->len;)
-        if (nevra_matches (want_local->pdata[i], *u))
-          {
-            g_ptr_array_remove_index (want_local, i);
-            found = TRUE;
-          }
-        else
-          i++;
+      g_ptr_array_set_size (removals, 0);
+      g_ptr_array_set_size (replacements, 0);
+    }
+  changed = want->len + want_local->len + removals->len + replacements->len != n_before;
+  for (const char *const *u = request->uninstall; u && *u; u++)
+    {
+      gboolean found = remove_matching (want, *u, FALSE) | remove_matching (want_local, *u, TRUE);
       changed = changed || found;
       if (!found && !idempotent && !(flags & TC_PKG_CHANGE_FLAGS_UNINSTALL_ALL))
         {
@@ -787,7 +985,32 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
                            layered);
         }
     }
-  for (const char *const *i = install; i && *i; i++)
+  for (const char *const *r = request->override_reset; r && *r; r++)
+    {
+      gboolean found
+          = remove_matching (removals, *r, FALSE) | remove_matching (replacements, *r, TRUE);
+      changed = changed || found;
+      if (!found && !idempotent)
+        {
+          g_autofree char *overridden = join_or_none (overridden_before);
+          return tc_throw (error, "package \"%s\" has no override (overridden packages: %s)", *r,
+                           overridden);
+        }
+    }
+  for (const char *const *r = request->override_remove; r && *r; r++)
+    {
+      if (**r == '\0')
+        return tc_throw (error, "empty package name");
+      if (strv_contains_str (removals, *r, NULL))
+        {
+          if (!idempotent)
+            return tc_throw (error, "base package \"%s\" is already removed", *r);
+          continue;
+        }
+      g_ptr_array_add (removals, g_strdup (*r));
+      changed = TRUE;
+    }
+  for (const char *const *i = request->install; i && *i; i++)
     {
       if (**i == '\0')
         return tc_throw (error, "empty package name");
@@ -806,43 +1029,50 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
       g_ptr_array_add (want, g_strdup (*i));
       changed = TRUE;
     }
-  for (guint i = 0; local_paths && local_paths[i]; i++)
+  GPtrArray *local_dest = request->local_replace ? replacements : want_local;
+  for (guint i = 0; request->local_paths && request->local_paths[i]; i++)
     {
-      const char *name = local_names && local_names[i] ? local_names[i] : local_paths[i];
-      g_autofree char *nevra = import_local (sysroot, merge, local_paths[i], name, cancellable,
-                                             error);
+      const char *path = request->local_paths[i];
+      const char *name = request->local_names && request->local_names[i]
+                             ? request->local_names[i]
+                             : path;
+      g_autofree char *nevra = import_local (sysroot, merge, path, name, cancellable, error);
       if (!nevra)
         return FALSE;
-      if (strv_contains_str (want_local, nevra, NULL))
+      if (strv_contains_str (local_dest, nevra, NULL))
         {
           if (!idempotent)
-            return tc_throw (error, "%s: package %s is already layered (use --idempotent to "
-                                    "ignore this)",
-                             name, nevra);
+            return tc_throw (error, "%s: package %s is already %s (use --idempotent to ignore "
+                                    "this)",
+                             name, nevra, request->local_replace ? "an override" : "layered");
           continue;
         }
-      g_ptr_array_add (want_local, g_steal_pointer (&nevra));
+      /* A newer replacement of the same package takes the place of the older one. */
+      g_autofree char *pkg_name = nevra_name (nevra);
+      if (request->local_replace)
+        remove_matching (replacements, pkg_name, TRUE);
+      g_ptr_array_add (local_dest, g_steal_pointer (&nevra));
       changed = TRUE;
     }
   if (!changed)
     {
       *out_result = tc_result_new (FALSE, ostree_deployment_get_csum (merge), NULL,
-                                   "No change to the layered packages.");
+                                   "No change to the layered packages or overrides.");
       return TRUE;
     }
 
   g_autofree char *base = tc_layer_get_base (repo, ostree_deployment_get_csum (merge), error);
   if (!base)
     return FALSE;
-  g_ptr_array_add (want, NULL);
-  g_ptr_array_add (want_local, NULL);
-  const char *const *packages = (const char *const *)want->pdata;
-  const char *const *local_packages = (const char *const *)want_local->pdata;
+  tc_origin_set_packages (origin, terminated (want));
+  tc_origin_set_local_packages (origin, terminated (want_local));
+  tc_origin_set_override_remove (origin, terminated (removals));
+  tc_origin_set_override_replace_local (origin, terminated (replacements));
   gboolean dry_run = (flags & TC_PKG_CHANGE_FLAGS_DRY_RUN) != 0;
   g_autofree char *target = NULL;
   g_autoptr(GPtrArray) added = NULL;
-  if (!tc_layer_for_deployment (sysroot, merge, base, packages, local_packages, dry_run, &target,
-                                &added, cancellable, error))
+  if (!tc_layer_for_deployment (sysroot, merge, base, origin, dry_run, &target, &added,
+                                cancellable, error))
     return FALSE;
   g_autofree char *added_text = join_or_none (added);
   if (dry_run)
@@ -851,15 +1081,13 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const char *const *in
       *out_result = tc_result_new (FALSE, NULL, NULL, msg);
       return TRUE;
     }
-  tc_origin_set_packages (origin, packages);
-  tc_origin_set_local_packages (origin, local_packages);
   if (!tc_deploy_as_default (sysroot, osname, target, origin, merge, NULL, NULL, cancellable,
                              error))
     return FALSE;
   g_autofree char *msg = NULL;
   if (g_str_equal (target, base))
-    msg = g_strdup_printf ("No layered packages left: deployed the base commit %s; it becomes "
-                           "active at the next boot",
+    msg = g_strdup_printf ("No layered packages or overrides left: deployed the base commit %s; "
+                           "it becomes active at the next boot",
                            base);
   else
     msg = g_strdup_printf ("Deployed %s (base %.12s + %s); it becomes active at the next boot",

@@ -15,6 +15,8 @@ tc_origin_free (TcOrigin *origin)
   g_free (origin->override_commit);
   g_strfreev (origin->packages);
   g_strfreev (origin->local_packages);
+  g_strfreev (origin->override_remove);
+  g_strfreev (origin->override_replace_local);
   g_clear_pointer (&origin->keyfile, g_key_file_unref);
   g_free (origin);
 }
@@ -28,6 +30,14 @@ keyfile_copy (GKeyFile *keyfile)
   if (!g_key_file_load_from_data (copy, data, len, G_KEY_FILE_KEEP_COMMENTS, NULL))
     g_assert_not_reached ();
   return g_steal_pointer (&copy);
+}
+
+/* A string list of the keyfile, empty when absent. */
+static char **
+get_list (GKeyFile *keyfile, const char *group, const char *key)
+{
+  char **list = g_key_file_get_string_list (keyfile, group, key, NULL, NULL);
+  return list ? list : g_new0 (char *, 1);
 }
 
 TcOrigin *
@@ -61,13 +71,10 @@ tc_origin_new_from_keyfile (GKeyFile *keyfile, const char *name, GError **error)
                 origin->override_commit);
       return NULL;
     }
-  origin->packages = g_key_file_get_string_list (keyfile, "packages", "requested", NULL, NULL);
-  if (!origin->packages)
-    origin->packages = g_new0 (char *, 1);
-  origin->local_packages
-      = g_key_file_get_string_list (keyfile, "packages", "requested-local", NULL, NULL);
-  if (!origin->local_packages)
-    origin->local_packages = g_new0 (char *, 1);
+  origin->packages = get_list (keyfile, "packages", "requested");
+  origin->local_packages = get_list (keyfile, "packages", "requested-local");
+  origin->override_remove = get_list (keyfile, "overrides", "remove");
+  origin->override_replace_local = get_list (keyfile, "overrides", "replace-local");
   return g_steal_pointer (&origin);
 }
 
@@ -90,6 +97,8 @@ tc_origin_new_from_refspec (const char *refspec, GError **error)
   origin->keyfile = g_key_file_new ();
   origin->packages = g_new0 (char *, 1);
   origin->local_packages = g_new0 (char *, 1);
+  origin->override_remove = g_new0 (char *, 1);
+  origin->override_replace_local = g_new0 (char *, 1);
   if (!tc_origin_set_refspec (origin, refspec, error))
     return NULL;
   return g_steal_pointer (&origin);
@@ -134,7 +143,8 @@ compare_strings (gconstpointer a, gconstpointer b)
 gboolean
 tc_origin_has_packages (TcOrigin *origin)
 {
-  return origin->packages[0] != NULL || origin->local_packages[0] != NULL;
+  return origin->packages[0] != NULL || origin->local_packages[0] != NULL
+         || origin->override_remove[0] != NULL || origin->override_replace_local[0] != NULL;
 }
 
 static char **
@@ -149,20 +159,37 @@ sorted_unique (const char *const *strv)
   return g_strdupv ((char **)sorted->pdata);
 }
 
+/* Replaces the list in @slot by a sorted, duplicate-free copy of @values. */
+static void
+set_list (char ***slot, const char *const *values)
+{
+  char **copy = sorted_unique (values);
+  g_strfreev (*slot);
+  *slot = copy;
+}
+
 void
 tc_origin_set_packages (TcOrigin *origin, const char *const *packages)
 {
-  char **copy = sorted_unique (packages);
-  g_strfreev (origin->packages);
-  origin->packages = copy;
+  set_list (&origin->packages, packages);
 }
 
 void
 tc_origin_set_local_packages (TcOrigin *origin, const char *const *nevras)
 {
-  char **copy = sorted_unique (nevras);
-  g_strfreev (origin->local_packages);
-  origin->local_packages = copy;
+  set_list (&origin->local_packages, nevras);
+}
+
+void
+tc_origin_set_override_remove (TcOrigin *origin, const char *const *names)
+{
+  set_list (&origin->override_remove, names);
+}
+
+void
+tc_origin_set_override_replace_local (TcOrigin *origin, const char *const *nevras)
+{
+  set_list (&origin->override_replace_local, nevras);
 }
 
 GKeyFile *
@@ -175,31 +202,27 @@ tc_origin_to_keyfile (TcOrigin *origin)
   g_key_file_remove_key (keyfile, "origin", "refspec", NULL);
   g_key_file_remove_key (keyfile, "origin", "unconfigured-state", NULL);
   /* As rpm-ostree: a layered deployment names its ref "baserefspec". */
-  if (tc_origin_has_packages (origin))
+  gboolean layered = tc_origin_has_packages (origin);
+  g_key_file_set_string (keyfile, "origin", layered ? "baserefspec" : "refspec", refspec);
+  struct
+  {
+    const char *group, *key;
+    char **list;
+  } lists[] = { { "packages", "requested", origin->packages },
+                { "packages", "requested-local", origin->local_packages },
+                { "overrides", "remove", origin->override_remove },
+                { "overrides", "replace-local", origin->override_replace_local } };
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
     {
-      g_key_file_set_string (keyfile, "origin", "baserefspec", refspec);
-      struct
-      {
-        const char *key;
-        char **list;
-      } lists[] = { { "requested", origin->packages },
-                    { "requested-local", origin->local_packages } };
-      for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
-        if (lists[i].list[0])
-          g_key_file_set_string_list (keyfile, "packages", lists[i].key,
-                                      (const char *const *)lists[i].list,
-                                      g_strv_length (lists[i].list));
-        else
-          g_key_file_remove_key (keyfile, "packages", lists[i].key, NULL);
-    }
-  else
-    {
-      g_key_file_set_string (keyfile, "origin", "refspec", refspec);
-      g_key_file_remove_key (keyfile, "packages", "requested", NULL);
-      g_key_file_remove_key (keyfile, "packages", "requested-local", NULL);
-      g_auto(GStrv) left = g_key_file_get_keys (keyfile, "packages", NULL, NULL);
+      if (lists[i].list[0])
+        g_key_file_set_string_list (keyfile, lists[i].group, lists[i].key,
+                                    (const char *const *)lists[i].list,
+                                    g_strv_length (lists[i].list));
+      else
+        g_key_file_remove_key (keyfile, lists[i].group, lists[i].key, NULL);
+      g_auto(GStrv) left = g_key_file_get_keys (keyfile, lists[i].group, NULL, NULL);
       if (left && !left[0])
-        g_key_file_remove_group (keyfile, "packages", NULL);
+        g_key_file_remove_group (keyfile, lists[i].group, NULL);
     }
   if (origin->override_commit)
     g_key_file_set_string (keyfile, "origin", "override-commit", origin->override_commit);

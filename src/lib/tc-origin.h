@@ -14,6 +14,9 @@ typedef struct
   char *override_commit; /* pinned commit, or NULL */
   char **packages;       /* layered packages requested ([packages] requested), never NULL */
   char **local_packages; /* NEVRAs of layered local RPMs ([packages] requested-local) */
+  char **override_remove; /* base packages removed by name ([overrides] remove) */
+  char **override_replace_local; /* NEVRAs of local RPMs replacing base packages
+                                  * ([overrides] replace-local) */
   GKeyFile *keyfile;     /* the parsed file, so groups treectl does not know survive */
 } TcOrigin;
 
@@ -30,11 +33,13 @@ char *tc_origin_get_refspec (TcOrigin *origin);
 gboolean tc_origin_set_refspec (TcOrigin *origin, const char *refspec, GError **error);
 void tc_origin_set_override_commit (TcOrigin *origin, const char *checksum);
 
-/* Whether packages are layered: the deployed commit is then a local layer over the ref's
- * commit, and the origin records the ref as baserefspec. */
+/* Whether packages are layered or base packages overridden: the deployed commit is then a
+ * local layer over the ref's commit, and the origin records the ref as baserefspec. */
 gboolean tc_origin_has_packages (TcOrigin *origin);
 void tc_origin_set_packages (TcOrigin *origin, const char *const *packages);
 void tc_origin_set_local_packages (TcOrigin *origin, const char *const *nevras);
+void tc_origin_set_override_remove (TcOrigin *origin, const char *const *names);
+void tc_origin_set_override_replace_local (TcOrigin *origin, const char *const *nevras);
 
 /* A new keyfile reflecting the model, with transient state removed. */
 GKeyFile *tc_origin_to_keyfile (TcOrigin *origin);

@@ -259,6 +259,12 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
           g_variant_builder_add (
               &b, "{sv}", "requested-local-packages",
               g_variant_new_strv ((const char *const *)origin->local_packages, -1));
+          g_variant_builder_add (
+              &b, "{sv}", "requested-base-removals",
+              g_variant_new_strv ((const char *const *)origin->override_remove, -1));
+          g_variant_builder_add (
+              &b, "{sv}", "requested-base-local-replacements",
+              g_variant_new_strv ((const char *const *)origin->override_replace_local, -1));
         }
       else
         g_variant_builder_add (&b, "{sv}", "origin-error",

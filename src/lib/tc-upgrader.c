@@ -137,12 +137,11 @@ pull_and_deploy (OstreeSysroot *sysroot, const char *osname, TcOrigin *origin,
   /* Layered packages are resolved again on the new base; nothing is deployed if they no
    * longer fit. */
   g_autofree char *target = NULL;
-  if (!tc_layer_for_deployment (sysroot, merge_deployment, checksum,
-                                (const char *const *)origin->packages,
-                                (const char *const *)origin->local_packages, FALSE, &target,
+  if (!tc_layer_for_deployment (sysroot, merge_deployment, checksum, origin, FALSE, &target,
                                 NULL, cancellable, error))
     {
-      g_prefix_error (error, "re-applying the layered packages on %.12s: ", checksum);
+      g_prefix_error (error, "re-applying the layered packages and overrides on %.12s: ",
+                      checksum);
       return FALSE;
     }
   if (!tc_deploy_as_default (sysroot, osname, target, origin, merge_deployment, NULL, NULL,

@@ -27,6 +27,48 @@ test_parse_refspec (void)
   g_assert_cmpstr (refspec, ==, "fedora:fedora/x86_64/stable");
 }
 
+/* Layered packages and overrides: sorted, de-duplicated lists under baserefspec; with none
+ * left the origin is a plain refspec again and the groups go away. */
+static void
+test_layering_lists (void)
+{
+  g_autoptr(GKeyFile) kf = keyfile_from ("[origin]\nrefspec=os:a/b\n[custom]\nkeep=1\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TcOrigin) origin = tc_origin_new_from_keyfile (kf, "test", &error);
+  g_assert_no_error (error);
+  g_assert_false (tc_origin_has_packages (origin));
+  const char *pkgs[] = { "vim", "htop", "vim", NULL };
+  const char *local[] = { "foo-1.0-1.noarch", NULL };
+  const char *removals[] = { "nano", NULL };
+  tc_origin_set_packages (origin, pkgs);
+  tc_origin_set_local_packages (origin, local);
+  tc_origin_set_override_remove (origin, removals);
+  g_assert_true (tc_origin_has_packages (origin));
+  g_autoptr(GKeyFile) out = tc_origin_to_keyfile (origin);
+  g_autofree char *data = g_key_file_to_data (out, NULL, NULL);
+  g_assert_nonnull (strstr (data, "baserefspec=os:a/b\n"));
+  g_assert_null (strstr (data, "\nrefspec="));
+  g_assert_nonnull (strstr (data, "requested=htop;vim;\n"));
+  g_assert_nonnull (strstr (data, "requested-local=foo-1.0-1.noarch;\n"));
+  g_assert_nonnull (strstr (data, "[overrides]\nremove=nano;\n"));
+  g_assert_nonnull (strstr (data, "keep=1"));
+
+  g_autoptr(TcOrigin) again = tc_origin_new_from_keyfile (out, "again", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again->packages[1], ==, "vim");
+  g_assert_cmpstr (again->override_remove[0], ==, "nano");
+  const char *none[] = { NULL };
+  tc_origin_set_packages (again, none);
+  tc_origin_set_local_packages (again, none);
+  tc_origin_set_override_remove (again, none);
+  g_autoptr(GKeyFile) plain = tc_origin_to_keyfile (again);
+  g_autofree char *plain_data = g_key_file_to_data (plain, NULL, NULL);
+  g_assert_nonnull (strstr (plain_data, "refspec=os:a/b\n"));
+  g_assert_null (strstr (plain_data, "baserefspec"));
+  g_assert_null (strstr (plain_data, "[packages]"));
+  g_assert_null (strstr (plain_data, "[overrides]"));
+}
+
 static void
 test_baserefspec_and_extra_groups (void)
 {
@@ -100,6 +142,7 @@ main (int argc, char **argv)
   g_test_add_func ("/origin/parse-refspec", test_parse_refspec);
   g_test_add_func ("/origin/baserefspec-extra-groups", test_baserefspec_and_extra_groups);
   g_test_add_func ("/origin/override-commit", test_override_commit_roundtrip);
+  g_test_add_func ("/origin/layering-lists", test_layering_lists);
   g_test_add_func ("/origin/malformed", test_malformed);
   g_test_add_func ("/util/checksum-prefix", test_checksum_prefix);
   return g_test_run ();
