@@ -34,7 +34,10 @@ up1=$!
 wait_for 20 sh -c 'treectl status | grep -q "State: busy (transaction \"upgrade\""'
 run_expect_fail 'busy: transaction "upgrade" is in progress' treectl rollback
 run_expect_fail 'busy: transaction "upgrade" is in progress' treectl kargs --append x=y
-ok "a different mutating call while one runs gets a busy error naming it"
+run_expect_fail 'busy: transaction "upgrade" is in progress' treectl install htop
+run_expect_fail 'busy: transaction "upgrade" is in progress' treectl uninstall --all
+run_expect_fail 'busy: transaction "upgrade" is in progress' treectl override remove htop
+ok "a different mutating call (rollback, kargs, install, uninstall, override) while one runs gets a busy error naming it"
 
 treectl upgrade > upgrade2.out 2>&1 &
 up2=$!

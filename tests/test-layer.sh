@@ -278,7 +278,7 @@ assert_streq "$(default_checksum)" "$base1"
 ok "override replace swaps a base package for a local RPM; override reset --all returns to the base"
 
 # Upgrades re-apply the layer on the new base (the local package from the cache).
-tc install layer-app "$LOCAL_DIR/layer-local-1.0-1.noarch.rpm" > install3.out
+tc install layer-app layer-user "$LOCAL_DIR/layer-local-1.0-1.noarch.rpm" > install3.out
 tc override remove sample-tools > override3.out
 RPM_REPO_DIR=$BASE_REPO
 build_release_package 2
@@ -300,12 +300,13 @@ d=$(default_deploy_dir)
 assert_has_file "$d/usr/bin/layer-app"
 assert_has_file "$d/usr/bin/layer-local"
 assert_not_has_file "$d/usr/bin/sample-hello"
+assert_file_has_content "$d/etc/passwd" '^layeruser:'
 assert_file_has_content "$d/usr/lib/os-release" 'VERSION_ID=2'
 run_expect_rc 77 tc upgrade
 tc status -v > status-v.txt
 assert_file_has_content status-v.txt "PackageDiff: 1 downgraded (against ${layered2:0:12})"
 assert_file_has_content status-v.txt "sample-release 2-1 -> 1-1"
-ok "upgrade pulls the new base and applies the layered packages and overrides again; status -v shows the package diff"
+ok "upgrade pulls the new base and applies the layered packages and overrides again (users too); status -v shows the package diff"
 
 # A new base the layer no longer fits: the upgrade fails and nothing is deployed.
 build_rpm sample-blocker conflicts layer-app
