@@ -150,6 +150,16 @@ run_expect_fail 'check-passwd: user "testuser" changed id from 4242 to' \
 assert_streq "$(ostree --repo=repo rev-parse sample/x86_64/base)" "$c2"
 ok "check-passwd refuses a compose where a user's id moved; the ref stays"
 
+# The package cache is written without per-object fsync; a marker left by a compose that
+# never reached its final sync makes the next one start the cache afresh.
+assert_not_has_file cache/treectl-unsynced
+touch cache/treectl-unsynced
+treectl compose tree --repo=repo --cachedir=cache --dry-run compose/sample.yaml > dry.out
+assert_file_has_content dry.out "was being written when a compose stopped; starting it afresh"
+assert_not_has_file cache/treectl-unsynced
+assert_streq "$(ostree --repo=cache/repo refs | grep -c '^treectl/pkg/' || true)" 0
+ok "an unsynced package cache (a compose that crashed) is started afresh"
+
 # The composed commit deploys with the host path.
 SYSROOT="$test_tmpdir/sysroot"
 mkdir "$SYSROOT"

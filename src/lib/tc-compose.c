@@ -82,6 +82,42 @@ open_or_create_repo (const char *path, OstreeRepoMode mode, GCancellable *cancel
   return g_steal_pointer (&repo);
 }
 
+#define UNSYNCED_MARKER "treectl-unsynced"
+
+/* The package cache is a cache: it is written without an fsync per object (most of a
+ * compose's kernel time), and synced once at the end. A marker file says writes may not
+ * have reached the disk yet; finding it means a compose stopped before its final sync (a
+ * crash), so the cache may hold damaged objects and is started afresh. */
+static gboolean
+open_pkgcache (Compose *c, const char *path, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *marker = g_build_filename (c->cachedir, UNSYNCED_MARKER, NULL);
+  if (g_file_test (marker, G_FILE_TEST_EXISTS))
+    {
+      tc_output_message ("The package cache %s was being written when a compose stopped; "
+                         "starting it afresh",
+                         path);
+      if (!tc_rm_rf (path, FALSE, error))
+        return FALSE;
+    }
+  c->pkgcache = open_or_create_repo (path, OSTREE_REPO_MODE_BARE_USER, cancellable, error);
+  if (!c->pkgcache)
+    return FALSE;
+  ostree_repo_set_disable_fsync (c->pkgcache, TRUE);
+  return g_file_set_contents (marker, "", 0, error);
+}
+
+/* Flushes the package cache to disk and drops the marker. */
+static void
+sync_pkgcache (Compose *c)
+{
+  if (!c->pkgcache)
+    return;
+  (void)syncfs (ostree_repo_get_dfd (c->pkgcache));
+  g_autofree char *marker = g_build_filename (c->cachedir, UNSYNCED_MARKER, NULL);
+  (void)unlink (marker);
+}
+
 /* The treefile's "repos" are ids of sections in the .repo files next to it. */
 static gboolean
 load_repos (Compose *c, GCancellable *cancellable, GError **error)
@@ -674,8 +710,7 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
       c->cachedir_is_temporary = TRUE;
     }
   g_autofree char *pkgcache_path = g_build_filename (c->cachedir, "repo", NULL);
-  c->pkgcache = open_or_create_repo (pkgcache_path, OSTREE_REPO_MODE_BARE_USER, cancellable, error);
-  if (!c->pkgcache)
+  if (!open_pkgcache (c, pkgcache_path, cancellable, error))
     return FALSE;
 
   if (!load_repos (c, cancellable, error) || !depsolve (c, error))
@@ -797,6 +832,8 @@ tc_compose_tree (const TcComposeOptions *opts, GVariant **out_result, GCancellab
   Compose c = { .opts = opts };
   queue_init (&c.installs);
   gboolean ok = run_compose (&c, out_result, cancellable, error);
+  if (!c.cachedir_is_temporary)
+    sync_pkgcache (&c);
   if (c.cachedir_is_temporary && c.cachedir)
     (void)tc_rm_rf (c.cachedir, FALSE, NULL);
   compose_clear (&c);
