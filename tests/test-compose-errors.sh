@@ -32,7 +32,13 @@ ostree --repo=repo init --mode=archive
 treefile good local victim
 treectl compose tree --repo=repo --cachedir=cache c/good.yaml >/dev/null
 good=$(ostree --repo=repo rev-parse test/bad)
-ref_unchanged() { assert_streq "$(ostree --repo=repo rev-parse test/bad)" "$good"; }
+good_objects=$(find repo/objects -type f | sort | md5sum)
+# The ref, and every object of the output repo: publishing starts before the build ends,
+# inside a transaction a failure aborts.
+ref_unchanged() {
+  assert_streq "$(ostree --repo=repo rev-parse test/bad)" "$good"
+  assert_streq "$(find repo/objects -type f | sort | md5sum)" "$good_objects"
+}
 compose() { treectl compose tree --repo=repo --cachedir=cache --force-nocache "$@"; }
 ok "a good compose to start from"
 
@@ -113,6 +119,7 @@ if [ -n "$have_lua" ]; then
   compose --skip-lua-scriptlets-of=luafork c/lua.yaml > lua-skip.out
   assert_file_has_content lua-skip.out "Skipping the Lua %pre scriptlet of luafork"
   good=$(ostree --repo=repo rev-parse test/bad)
+  good_objects=$(find repo/objects -type f | sort | md5sum)
   ok "a Lua scriptlet is refused unless the package is listed as safe to skip"
 else
   echo "# skip Lua scriptlet case: ../shared/testdata is not present"

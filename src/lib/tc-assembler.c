@@ -216,7 +216,9 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
                               | RPMPROB_FILTER_REPLACENEWFILES | RPMPROB_FILTER_REPLACEOLDFILES
                               | RPMPROB_FILTER_DISKSPACE | RPMPROB_FILTER_DISKNODES
                               | RPMPROB_FILTER_IGNOREARCH | RPMPROB_FILTER_IGNOREOS;
+  g_rw_lock_writer_lock (&tc_rpm_chroot_lock);
   int rc = rpmtsRun (ts, NULL, filter);
+  g_rw_lock_writer_unlock (&tc_rpm_chroot_lock);
   rpmPopMacro (NULL, "_dbpath");
   for (guint i = 0; i < hdrfiles->len; i++)
     (void)unlink (hdrfiles->pdata[i]);

@@ -22,6 +22,7 @@
 #include "tc-output.h"
 #include "tc-pkgcache.h"
 #include "tc-postprocess.h"
+#include "tc-rpm-util.h"
 #include "tc-rpmmd.h"
 #include "tc-scripts.h"
 #include "tc-sysroot.h"
@@ -47,6 +48,7 @@ typedef struct
   char *inputhash;
   char *previous_commit;
   guint cache_hits;
+  struct PrePublish *prepublish; /* output repo writes started early, or NULL */
 } Compose;
 
 static void
@@ -331,8 +333,13 @@ copy_object (gpointer data, gpointer user_data)
   ostree_object_name_deserialize (name, &checksum, &type);
   g_autoptr(GError) local_error = NULL;
   if (!g_cancellable_is_cancelled (run->cancellable))
-    ostree_repo_import_object_from_with_trust (run->to, run->from, type, checksum, TRUE,
-                                               run->cancellable, &local_error);
+    {
+      /* Not while librpm has the process chrooted (see tc_rpm_chroot_lock). */
+      g_rw_lock_reader_lock (&tc_rpm_chroot_lock);
+      ostree_repo_import_object_from_with_trust (run->to, run->from, type, checksum, TRUE,
+                                                 run->cancellable, &local_error);
+      g_rw_lock_reader_unlock (&tc_rpm_chroot_lock);
+    }
   if (local_error)
     {
       g_mutex_lock (&run->lock);
@@ -345,16 +352,124 @@ copy_object (gpointer data, gpointer user_data)
     }
 }
 
+/* Publishing starts early: once the packages are imported, their files are copied into the
+ * output repo (compressing each for an archive repo is most of the publish time) by a
+ * background thread while assembly, scriptlets, postprocessing and the commit run on the
+ * main thread. All of it happens in one output repo transaction, committed only with the
+ * final commit and aborted on any failure, so a failed compose leaves the output repo as
+ * it was. */
+typedef struct PrePublish
+{
+  CopyRun run;
+  GThreadPool *pool;
+} PrePublish;
+
+/* One package commit: copies its file objects the output repo lacks. */
+static void
+prepublish_package (gpointer data, gpointer user_data)
+{
+  g_autofree char *pkg_commit = data;
+  CopyRun *run = user_data;
+  g_autoptr(GHashTable) reachable = NULL;
+  g_autoptr(GError) local_error = NULL;
+  if (g_cancellable_is_cancelled (run->cancellable))
+    return;
+  if (!ostree_repo_traverse_commit (run->from, pkg_commit, 0, &reachable, run->cancellable,
+                                    &local_error))
+    reachable = NULL;
+  GHashTableIter it;
+  gpointer key;
+  if (reachable)
+    {
+      g_hash_table_iter_init (&it, reachable);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        {
+          const char *checksum;
+          OstreeObjectType type;
+          ostree_object_name_deserialize (key, &checksum, &type);
+          if (type == OSTREE_OBJECT_TYPE_FILE)
+            copy_object (key, run);
+        }
+    }
+  if (local_error)
+    {
+      g_mutex_lock (&run->lock);
+      if (!run->error)
+        run->error = g_steal_pointer (&local_error);
+      g_mutex_unlock (&run->lock);
+    }
+}
+
+static gboolean
+prepublish_start (Compose *c, GPtrArray *pkg_commits, GCancellable *cancellable, GError **error)
+{
+  if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
+    return FALSE;
+  PrePublish *pp = g_new0 (PrePublish, 1);
+  pp->run = (CopyRun){ .from = c->pkgcache, .to = c->out_repo,
+                       .cancellable = g_cancellable_new () };
+  g_mutex_init (&pp->run.lock);
+  c->prepublish = pp;
+  /* One core is left to the main thread's work; copy_commit() adds the rest at the end. */
+  guint n = CLAMP (g_get_num_processors (), 2, 5) - 1;
+  pp->pool = g_thread_pool_new (prepublish_package, &pp->run, n, FALSE, error);
+  if (!pp->pool)
+    return FALSE;
+  for (guint i = 0; i < pkg_commits->len; i++)
+    g_thread_pool_push (pp->pool, g_strdup (pkg_commits->pdata[i]), NULL);
+  return TRUE;
+}
+
+/* Waits for the early copies; with @abort, stops them and drops the transaction. Returns
+ * FALSE with the first copy error. */
+static gboolean
+prepublish_finish (Compose *c, gboolean abort, GError **error)
+{
+  PrePublish *pp = c->prepublish;
+  if (!pp)
+    return TRUE;
+  if (abort)
+    g_cancellable_cancel (pp->run.cancellable);
+  else if (pp->pool)
+    g_thread_pool_set_max_threads (pp->pool, CLAMP (g_get_num_processors (), 1, 4), NULL);
+  if (pp->pool)
+    g_thread_pool_free (pp->pool, FALSE, TRUE);
+  GError *copy_error = pp->run.error;
+  g_mutex_clear (&pp->run.lock);
+  g_object_unref (pp->run.cancellable);
+  g_free (pp);
+  c->prepublish = NULL;
+  if (abort || copy_error)
+    ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+  if (copy_error)
+    {
+      if (!abort)
+        g_propagate_prefixed_error (error, copy_error, "copying to %s: ", c->opts->repo);
+      else
+        g_error_free (copy_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Copies @commit and the objects it reaches that the output repo lacks, content objects on
  * every core (an archive repo compresses each one), then its signature, then the ref. */
 static gboolean
 copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GHashTable) reachable = NULL;
-  if (!ostree_repo_traverse_commit (c->pkgcache, commit, 0, &reachable, cancellable, error))
+  /* The transaction is open already when package files were copied early. */
+  if (!c->prepublish && !ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
     return FALSE;
+  if (!prepublish_finish (c, FALSE, error))
+    return FALSE;
+  g_autoptr(GHashTable) reachable = NULL;
   g_autoptr(GPtrArray) content = g_ptr_array_new ();
   g_autoptr(GPtrArray) metadata = g_ptr_array_new ();
+  if (!ostree_repo_traverse_commit (c->pkgcache, commit, 0, &reachable, cancellable, error))
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
+    }
   GHashTableIter it;
   gpointer key;
   g_hash_table_iter_init (&it, reachable);
@@ -365,7 +480,10 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
       ostree_object_name_deserialize (key, &checksum, &type);
       gboolean have = FALSE;
       if (!ostree_repo_has_object (c->out_repo, type, checksum, &have, cancellable, error))
-        return FALSE;
+        {
+          ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+          return FALSE;
+        }
       if (have)
         continue;
       /* The commit object goes last: a commit is only visible once all it needs is there. */
@@ -373,8 +491,6 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
         continue;
       g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, key);
     }
-  if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
-    return FALSE;
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   CopyRun run = { .from = c->pkgcache, .to = c->out_repo, .cancellable = stop };
   g_mutex_init (&run.lock);
@@ -745,7 +861,8 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
     .nodocs = !tc_treefile_get_bool (c->treefile, "documentation", TRUE),
   };
   if (!tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs, pkg_commits, pkg_names,
-                                     &c->cache_hits, cancellable, error))
+                                     &c->cache_hits, cancellable, error)
+      || !prepublish_start (c, pkg_commits, cancellable, error))
     return FALSE;
 
   g_autofree char *tmpdir = g_build_filename (c->cachedir, "tmp", NULL);
@@ -832,6 +949,8 @@ tc_compose_tree (const TcComposeOptions *opts, GVariant **out_result, GCancellab
   Compose c = { .opts = opts };
   queue_init (&c.installs);
   gboolean ok = run_compose (&c, out_result, cancellable, error);
+  /* A compose that failed after publishing began leaves the output repo untouched. */
+  (void)prepublish_finish (&c, TRUE, NULL);
   if (!c.cachedir_is_temporary)
     sync_pkgcache (&c);
   if (c.cachedir_is_temporary && c.cachedir)
