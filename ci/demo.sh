@@ -52,10 +52,17 @@ treectl --sysroot "$SYSROOT" init --os sample --url "$HTTP_URL/repo" \
   --gpg-key "$test_tmpdir/test-key.asc" --karg rw --karg console=ttyS0 sample:sample/x86_64/stable
 treectl --sysroot "$SYSROOT" status
 
+step "treectl install sample-extras (layered on the base; repos from the deployment's /etc/yum.repos.d)"
+deploy=$(ls -d "$SYSROOT"/ostree/deploy/sample/deploy/*.0 | head -n 1)
+mkdir -p "$deploy/etc/yum.repos.d"
+cp "$test_tmpdir/compose/sample.repo" "$deploy/etc/yum.repos.d/"
+treectl --sysroot "$SYSROOT" install sample-extras
+treectl --sysroot "$SYSROOT" status
+
 step "A new sample-release package, composed as version 2 (one package imported)"
 samples/build-packages.sh "$test_tmpdir/srv/rpms" 2
 compose
-step "treectl upgrade"
+step "treectl upgrade (sample-extras is layered again on the new base)"
 treectl --sysroot "$SYSROOT" upgrade
 step "treectl status"
 treectl --sysroot "$SYSROOT" status

@@ -16,5 +16,7 @@ if [ -d "$RPM_REPO_DIR/repodata" ]; then
 else
   build_base_packages 6.1.0-sample "${2:-1}"
   build_shell_packages
+  # Not in the treefile: the demo layers it on a host with treectl install.
+  build_rpm sample-extras summary "an extra tool to layer on the sample OS"
 fi
 make_repo

@@ -102,6 +102,8 @@ ok "install layers a package and its dependency: files, rpmdb, parent, refs and 
 tc status > status.txt
 assert_file_has_content status.txt "LayeredPackages: layer-app"
 assert_file_has_content status.txt "BaseCommit: ${base1:0:12}"
+# The layer is local; the signature shown is the base's.
+assert_file_has_content status.txt "GPGSignature: valid signature by"
 assert_streq "$(json_dep 0 '"requested-packages"[0]')" "layer-app"
 assert_streq "$(json_dep 0 '"base-checksum"')" "$base1"
 assert_streq "$(json_dep 1 '"base-checksum"')" "null"

@@ -269,7 +269,10 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
       else
         g_variant_builder_add (&b, "{sv}", "origin-error",
                                g_variant_new_string (origin_error->message));
-      describe_signature (repo, origin, checksum, &b, cancellable);
+      /* A layered commit is local and unsigned: what was verified is its base. */
+      g_autofree char *signed_commit = tc_layer_get_base (repo, checksum, NULL);
+      describe_signature (repo, origin, signed_commit ? signed_commit : checksum, &b,
+                          cancellable);
 
       g_autofree char *kargs = tc_deployment_get_kargs (d);
       g_variant_builder_add (&b, "{sv}", "kargs", g_variant_new_string (kargs));
