@@ -106,6 +106,28 @@ run_expect_fail "signature" compose --cachedir=cache-signed c/unsigned.yaml
 ref_unchanged
 ok "an unsigned RPM in a gpgcheck=1 repo"
 
+# The same packages signed with rpmsign by the test key: a repo naming another key refuses
+# them, one naming the signer composes them.
+mkdir signed-rpms
+cp "$RPM_REPO_DIR"/sample-filesystem-*.rpm "$RPM_REPO_DIR"/sample-release-*.rpm \
+  "$RPM_REPO_DIR"/sample-kernel-*.rpm "$RPM_REPO_DIR"/victim-*.rpm signed-rpms/
+rpmsign --addsign --define "_gpg_name $TEST_GPG_KEYID" --define "_gpg_path $GNUPGHOME" \
+  --define "__gpg $(command -v gpg)" signed-rpms/*.rpm > rpmsign.log 2>&1
+rpm -qp --qf '%{DSAHEADER:pgpsig}%{RSAHEADER:pgpsig}\n' signed-rpms/victim-1.0-1.noarch.rpm > sig.txt
+assert_file_has_content sig.txt "Key ID"
+make_repo "$test_tmpdir/signed-rpms"
+write_repo_file c/wrongkey.repo wrongkey "file://$test_tmpdir/signed-rpms" 1 "file://$test_tmpdir/other-key.asc"
+write_repo_file c/rightkey.repo rightkey "file://$test_tmpdir/signed-rpms" 1 "file://$test_tmpdir/rpmkey.asc"
+treefile wrongkey wrongkey victim
+run_expect_fail "signed with a key that is not in the keyring" compose --cachedir=cache-wrongkey c/wrongkey.yaml
+ref_unchanged
+treefile rightkey rightkey victim
+compose --cachedir=cache-rightkey c/rightkey.yaml > rightkey.out
+assert_strneq "$(ostree --repo=repo rev-parse test/bad)" "$good"
+good=$(ostree --repo=repo rev-parse test/bad)
+good_objects=$(find repo/objects -type f | sort | md5sum)
+ok "an RPM signed by a key its repo does not name is refused; signed by the repo's gpgkey it composes"
+
 treefile failscript local failing-script
 run_expect_fail "the %post scriptlet of failing-script-1.0-1.noarch failed (exit 3)" compose c/failscript.yaml
 assert_file_has_content err.txt "boom from post"
