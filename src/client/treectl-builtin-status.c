@@ -55,14 +55,14 @@ print_field (const char *key, const char *value)
 /* -v: how the packages of @d differ from the reference deployment (the booted one, else the
  * default), when both commits carry a package list. */
 static void
-print_package_diff (GVariant *d, const char *reference, const char *sysroot_path)
+print_package_diff (GVariant *d, const char *reference, OstreeRepo *repo)
 {
   const char *checksum = lookup_str (d, "checksum");
-  if (!reference || !checksum || g_str_equal (reference, checksum))
+  if (!repo || !reference || !checksum || g_str_equal (reference, checksum))
     return;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(TcPkgDiff) diff
-      = treectl_pkgdiff_for_commits (sysroot_path, reference, checksum, NULL, &local_error);
+      = treectl_pkgdiff_for_commits (repo, reference, checksum, NULL, &local_error);
   if (!diff)
     return; /* not composed by treectl: no package list to compare */
   g_autofree char *summary = treectl_pkgdiff_summary (diff);
@@ -91,6 +91,9 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
     }
   g_print ("Deployments:\n");
   g_autofree char *reference = NULL;
+  /* -v reads package lists in-process; without the repository there is just no diff. */
+  g_autoptr(OstreeRepo) repo
+      = opt_verbose ? treectl_open_sysroot_repo (sysroot_path, NULL, NULL) : NULL;
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) d = g_variant_get_child_value (deployments, i);
@@ -161,7 +164,7 @@ print_text (GVariant *deployments, GVariant *active, const char *sysroot_path)
         {
           print_field ("Id", lookup_str (d, "id"));
           print_field ("KernelArgs", lookup_str (d, "kargs"));
-          print_package_diff (d, reference, sysroot_path);
+          print_package_diff (d, reference, repo);
         }
     }
 }

@@ -72,8 +72,11 @@ treectl_builtin_upgrade (int argc, char **argv, GCancellable *cancellable, GErro
   const char *checksum = NULL;
   if (rc != 0 || !g_variant_lookup (result, "checksum", "&s", &checksum))
     return rc;
-  g_autoptr(TcPkgDiff) diff = treectl_pkgdiff_for_commits (
-      treectl_sysroot_get_path (client->sysroot), current_base, checksum, cancellable, error);
+  g_autoptr(OstreeRepo) repo
+      = treectl_open_sysroot_repo (treectl_sysroot_get_path (client->sysroot), cancellable, error);
+  g_autoptr(TcPkgDiff) diff
+      = repo ? treectl_pkgdiff_for_commits (repo, current_base, checksum, cancellable, error)
+             : NULL;
   if (!diff)
     return 1;
   g_autofree char *summary = treectl_pkgdiff_summary (diff);

@@ -61,16 +61,21 @@ treectl_pkgdiff_summary (const TcPkgDiff *diff)
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
-TcPkgDiff *
-treectl_pkgdiff_for_commits (const char *sysroot_path, const char *from, const char *to,
-                             GCancellable *cancellable, GError **error)
+OstreeRepo *
+treectl_open_sysroot_repo (const char *sysroot_path, GCancellable *cancellable, GError **error)
 {
   g_autofree char *repo_path = g_build_filename (sysroot_path, "ostree", "repo", NULL);
   g_autoptr(GFile) repo_file = g_file_new_for_path (repo_path);
   g_autoptr(OstreeRepo) repo = ostree_repo_new (repo_file);
   if (!ostree_repo_open (repo, cancellable, error))
     return NULL;
-  g_autoptr(GPtrArray) from_packages = NULL;
+  return g_steal_pointer (&repo);
+}
+
+TcPkgDiff *
+treectl_pkgdiff_for_commits (OstreeRepo *repo, const char *from, const char *to,
+                             GCancellable *cancellable, GError **error)
+{  g_autoptr(GPtrArray) from_packages = NULL;
   g_autoptr(GPtrArray) to_packages = NULL;
   if (!tc_pkglist_load_commit (repo, from, &from_packages, cancellable, error)
       || !tc_pkglist_load_commit (repo, to, &to_packages, cancellable, error))

@@ -12,10 +12,12 @@ void treectl_print_pkgdiff (const TcPkgDiff *diff, const char *indent);
 /* "2 upgraded, 1 added" (or "no changes"). */
 char *treectl_pkgdiff_summary (const TcPkgDiff *diff);
 
-/* The package difference between commits @from and @to of the sysroot at @sysroot_path's
- * repository, read in-process. */
-TcPkgDiff *treectl_pkgdiff_for_commits (const char *sysroot_path, const char *from,
-                                        const char *to, GCancellable *cancellable,
-                                        GError **error);
+/* The repository of the sysroot at @sysroot_path, opened in-process. */
+OstreeRepo *treectl_open_sysroot_repo (const char *sysroot_path, GCancellable *cancellable,
+                                       GError **error);
+
+/* The package difference between commits @from and @to of @repo. */
+TcPkgDiff *treectl_pkgdiff_for_commits (OstreeRepo *repo, const char *from, const char *to,
+                                        GCancellable *cancellable, GError **error);
 
 G_END_DECLS

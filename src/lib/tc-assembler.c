@@ -538,7 +538,7 @@ tc_assembler_merge_into_mtree (OstreeRepo *repo, OstreeMutableTree *mtree,
 }
 
 GPtrArray *
-tc_assembler_package_paths (Header h, GError **error)
+tc_assembler_package_paths (Header h)
 {
   g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   rpmfi fi = rpmfiNew (NULL, h, RPMTAG_BASENAMES, RPMFI_FLAGS_QUERY);

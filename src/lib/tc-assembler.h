@@ -27,7 +27,7 @@ gboolean tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
 
 /* The tree paths (relative, translated as the importer does) of the non-directory entries
  * of the package with header @h, and its tmpfiles.d file: what removing it deletes. */
-GPtrArray *tc_assembler_package_paths (Header h, GError **error);
+GPtrArray *tc_assembler_package_paths (Header h);
 
 /* The RPM header kept in a package commit's metadata (free with headerFree). */
 Header tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error);

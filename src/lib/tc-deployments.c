@@ -186,11 +186,10 @@ tc_kargs (OstreeSysroot *sysroot, const char *osname, const char *const *append,
           const char *const *delete, const char *const *replace, GVariant **out_result,
           GCancellable *cancellable, GError **error)
 {
-  g_autoptr(OstreeDeployment) current = tc_sysroot_require_current (sysroot, osname, error);
+  g_autoptr(TcOrigin) origin = NULL;
+  g_autoptr(OstreeDeployment) current
+      = tc_sysroot_require_current_with_origin (sysroot, osname, &origin, error);
   if (!current)
-    return FALSE;
-  g_autoptr(TcOrigin) origin = tc_origin_new_from_deployment (current, error);
-  if (!origin)
     return FALSE;
   g_autofree char *old_str = tc_deployment_get_kargs (current);
   g_autoptr(OstreeKernelArgs) kargs = ostree_kernel_args_from_string (old_str);

@@ -86,33 +86,51 @@ checkout_base_rpmdb (OstreeRepo *repo, const char *base, const char *dbroot,
   return TRUE;
 }
 
+/* Calls @func on each header of the rpmdb at RPMDB_DIR under @dbroot (read-only). */
+static void
+foreach_rpmdb_header (const char *dbroot, void (*func) (Header h, gpointer data), gpointer data)
+{
+  rpmPushMacro (NULL, "_dbpath", NULL, "/" RPMDB_DIR, RMIL_CMDLINE);
+  g_auto(rpmts) ts = rpmtsCreate ();
+  rpmtsSetRootDir (ts, dbroot);
+  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
+  rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
+  Header h;
+  while (mi && (h = rpmdbNextIterator (mi)) != NULL)
+    func (h, data);
+  rpmdbFreeIterator (mi);
+  rpmtsCloseDB (ts);
+  rpmPopMacro (NULL, "_dbpath");
+}
+
+typedef struct
+{
+  Repo *repo;
+  void *state;
+} InstalledLoad;
+
+static void
+add_installed (Header h, gpointer data)
+{
+  InstalledLoad *load = data;
+  void *handle = rpm_byrpmh (load->state, h);
+  if (handle)
+    repo_add_rpm_handle (load->repo, handle, REPO_REUSE_REPODATA | REPO_NO_INTERNALIZE);
+}
+
 /* The base's packages, read from its rpmdb with librpm, as the pool's installed repo. */
 static gboolean
 load_installed (Pool *pool, const char *dbroot, GError **error)
 {
   if (!tc_rpm_init (error))
     return FALSE;
-  Repo *installed = repo_create (pool, "@System");
-  pool_set_installed (pool, installed);
-  rpmPushMacro (NULL, "_dbpath", NULL, "/" RPMDB_DIR, RMIL_CMDLINE);
-  g_auto(rpmts) ts = rpmtsCreate ();
-  rpmtsSetRootDir (ts, dbroot);
-  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
-  rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
-  void *state = rpm_state_create (pool, dbroot);
-  Header h;
-  while (mi && (h = rpmdbNextIterator (mi)) != NULL)
-    {
-      void *handle = rpm_byrpmh (state, h);
-      if (handle)
-        repo_add_rpm_handle (installed, handle, REPO_REUSE_REPODATA | REPO_NO_INTERNALIZE);
-    }
-  rpmdbFreeIterator (mi);
-  rpm_state_free (state);
-  rpmtsCloseDB (ts);
-  rpmPopMacro (NULL, "_dbpath");
-  repo_internalize (installed);
-  if (installed->nsolvables == 0)
+  InstalledLoad load = { .repo = repo_create (pool, "@System"),
+                         .state = rpm_state_create (pool, dbroot) };
+  pool_set_installed (pool, load.repo);
+  foreach_rpmdb_header (dbroot, add_installed, &load);
+  rpm_state_free (load.state);
+  repo_internalize (load.repo);
+  if (load.repo->nsolvables == 0)
     return tc_throw (error, "the base commit's rpmdb lists no packages");
   return TRUE;
 }
@@ -281,39 +299,30 @@ resolve_overrides (Layer *l, GArray *replace_ids, GArray *out_erase, GPtrArray *
   return TRUE;
 }
 
-/* NEVRAs and tree paths of the base packages the layer removes, from the base's rpmdb. */
-static gboolean
-collect_erasures (Layer *l, GError **error)
+static void
+add_erased_paths (Header h, gpointer data)
+{
+  Layer *l = data;
+  g_autofree char *nevra = tc_rpm_header_nevra (h);
+  if (!g_ptr_array_find_with_equal_func (l->erase_nevras, nevra, g_str_equal, NULL))
+    return;
+  g_autoptr(GPtrArray) paths = tc_assembler_package_paths (h);
+  for (guint i = 0; i < paths->len; i++)
+    g_ptr_array_add (l->erase_paths, g_strdup (paths->pdata[i]));
+}
+
+/* NEVRAs (NULL-terminated) and tree paths of the base packages the layer removes, the paths
+ * from their headers in the base's rpmdb. */
+static void
+collect_erasures (Layer *l)
 {
   l->erase_nevras = g_ptr_array_new_with_free_func (g_free);
   l->erase_paths = g_ptr_array_new_with_free_func (g_free);
   for (int i = 0; i < l->erasures.count; i++)
     g_ptr_array_add (l->erase_nevras, g_strdup (pool_solvid2str (l->pool, l->erasures.elements[i])));
-  if (l->erasures.count == 0)
-    {
-      g_ptr_array_add (l->erase_nevras, NULL);
-      return TRUE;
-    }
-  rpmPushMacro (NULL, "_dbpath", NULL, "/" RPMDB_DIR, RMIL_CMDLINE);
-  g_auto(rpmts) ts = rpmtsCreate ();
-  rpmtsSetRootDir (ts, l->dbroot);
-  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
-  rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
-  Header h;
-  while (mi && (h = rpmdbNextIterator (mi)) != NULL)
-    {
-      g_autofree char *nevra = tc_rpm_header_nevra (h);
-      if (!g_ptr_array_find_with_equal_func (l->erase_nevras, nevra, g_str_equal, NULL))
-        continue;
-      g_autoptr(GPtrArray) paths = tc_assembler_package_paths (h, NULL);
-      for (guint i = 0; i < paths->len; i++)
-        g_ptr_array_add (l->erase_paths, g_strdup (paths->pdata[i]));
-    }
-  rpmdbFreeIterator (mi);
-  rpmtsCloseDB (ts);
-  rpmPopMacro (NULL, "_dbpath");
+  if (l->erasures.count > 0)
+    foreach_rpmdb_header (l->dbroot, add_erased_paths, l);
   g_ptr_array_add (l->erase_nevras, NULL);
-  return TRUE;
 }
 
 static int
@@ -653,8 +662,7 @@ build_in (Layer *l, char **out_commit, GPtrArray **out_added, GCancellable *canc
     }
   tc_output_task_end ("%d packages to add, %d base packages to remove", l->installs.count,
                       l->erasures.count);
-  if (!collect_erasures (l, error))
-    return FALSE;
+  collect_erasures (l);
   g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_free);
   for (int i = 0; i < l->installs.count; i++)
     g_ptr_array_add (added, g_strdup (pool_solvid2str (l->pool, l->installs.elements[i])));
@@ -865,17 +873,21 @@ import_local (OstreeSysroot *sysroot, OstreeDeployment *deployment, const char *
   return nevra;
 }
 
+/* The NEVRA's name: "name-version-release.arch" less "-version-release.arch". */
+static char *
+nevra_name (const char *nevra)
+{
+  const char *dash_rel = strrchr (nevra, '-');
+  const char *dash_ver = dash_rel ? g_strrstr_len (nevra, dash_rel - nevra, "-") : NULL;
+  return dash_ver ? g_strndup (nevra, dash_ver - nevra) : g_strdup (nevra);
+}
+
 /* Whether @nevra is the package @spec names (its NEVRA or its name). */
 static gboolean
 nevra_matches (const char *nevra, const char *spec)
 {
-  if (g_str_equal (nevra, spec))
-    return TRUE;
-  gsize len = strlen (spec);
-  /* name-version-release.arch: the name is followed by "-" and a version. */
-  return g_str_has_prefix (nevra, spec) && nevra[len] == '-'
-         && strchr (nevra + len + 1, '-') != NULL
-         && strchr (strchr (nevra + len + 1, '-') + 1, '-') == NULL;
+  g_autofree char *name = nevra_name (nevra);
+  return g_str_equal (nevra, spec) || g_str_equal (name, spec);
 }
 
 static gboolean
@@ -920,14 +932,6 @@ remove_matching (GPtrArray *a, const char *spec, gboolean nevras)
   return found;
 }
 
-/* The NEVRA's name: "name-version-release.arch" less "-version-release.arch". */
-static char *
-nevra_name (const char *nevra)
-{
-  const char *dash_rel = strrchr (nevra, '-');
-  const char *dash_ver = dash_rel ? g_strrstr_len (nevra, dash_rel - nevra, "-") : NULL;
-  return dash_ver ? g_strndup (nevra, dash_ver - nevra) : g_strdup (nevra);
-}
 
 static const char *const *
 terminated (GPtrArray *a)
@@ -943,11 +947,10 @@ tc_pkg_change (OstreeSysroot *sysroot, const char *osname, const TcPkgChangeRequ
                GError **error)
 {
   OstreeRepo *repo = ostree_sysroot_repo (sysroot);
-  g_autoptr(OstreeDeployment) merge = tc_sysroot_require_current (sysroot, osname, error);
+  g_autoptr(TcOrigin) origin = NULL;
+  g_autoptr(OstreeDeployment) merge
+      = tc_sysroot_require_current_with_origin (sysroot, osname, &origin, error);
   if (!merge)
-    return FALSE;
-  g_autoptr(TcOrigin) origin = tc_origin_new_from_deployment (merge, error);
-  if (!origin)
     return FALSE;
   gboolean idempotent = (flags & TC_PKG_CHANGE_FLAGS_IDEMPOTENT) != 0;
   g_autoptr(GPtrArray) want = ptr_array_from_strv (origin->packages);

@@ -103,6 +103,19 @@ tc_sysroot_write_new_default (OstreeSysroot *sysroot, const char *osname,
   return tc_sysroot_cleanup (sysroot, NULL, NULL, NULL, cancellable, error);
 }
 
+OstreeDeployment *
+tc_sysroot_require_current_with_origin (OstreeSysroot *sysroot, const char *osname,
+                                        TcOrigin **out_origin, GError **error)
+{
+  g_autoptr(OstreeDeployment) current = tc_sysroot_require_current (sysroot, osname, error);
+  if (!current)
+    return NULL;
+  *out_origin = tc_origin_new_from_deployment (current, error);
+  if (!*out_origin)
+    return NULL;
+  return g_steal_pointer (&current);
+}
+
 gboolean
 tc_sysroot_cleanup (OstreeSysroot *sysroot, guint *out_n_pruned, guint *out_n_total,
                     guint64 *out_freed, GCancellable *cancellable, GError **error)
@@ -232,6 +245,8 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
       g_variant_builder_add (&b, "{sv}", "serial",
                              g_variant_new_int32 (ostree_deployment_get_deployserial (d)));
 
+      /* A layered commit is local and unsigned: its base is what was verified. */
+      g_autofree char *base = tc_layer_get_base (repo, checksum, NULL);
       g_autoptr(GVariant) commit = NULL;
       if (ostree_repo_load_commit (repo, checksum, &commit, NULL, NULL))
         {
@@ -240,7 +255,6 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
             g_variant_builder_add (&b, "{sv}", "version", g_variant_new_string (version));
           g_variant_builder_add (&b, "{sv}", "timestamp",
                                  g_variant_new_uint64 (ostree_commit_get_timestamp (commit)));
-          g_autofree char *base = tc_layer_get_base (repo, checksum, NULL);
           if (base && !g_str_equal (base, checksum))
             g_variant_builder_add (&b, "{sv}", "base-checksum", g_variant_new_string (base));
         }
@@ -269,10 +283,7 @@ tc_sysroot_describe_deployments (OstreeSysroot *sysroot, GCancellable *cancellab
       else
         g_variant_builder_add (&b, "{sv}", "origin-error",
                                g_variant_new_string (origin_error->message));
-      /* A layered commit is local and unsigned: what was verified is its base. */
-      g_autofree char *signed_commit = tc_layer_get_base (repo, checksum, NULL);
-      describe_signature (repo, origin, signed_commit ? signed_commit : checksum, &b,
-                          cancellable);
+      describe_signature (repo, origin, base ? base : checksum, &b, cancellable);
 
       g_autofree char *kargs = tc_deployment_get_kargs (d);
       g_variant_builder_add (&b, "{sv}", "kargs", g_variant_new_string (kargs));

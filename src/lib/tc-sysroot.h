@@ -4,6 +4,8 @@
 
 #include <ostree.h>
 
+#include "tc-origin.h"
+
 G_BEGIN_DECLS
 
 /* Opens and loads the sysroot at @path, failing with a clear message when @path is not one. */
@@ -17,6 +19,10 @@ gboolean tc_sysroot_check_path (const char *path, GError **error);
  * otherwise the first deployment of @osname. NULL with an error when there is none. */
 OstreeDeployment *tc_sysroot_require_current (OstreeSysroot *sysroot, const char *osname,
                                               GError **error);
+/* tc_sysroot_require_current() and its parsed origin, for operations that start from it. */
+OstreeDeployment *tc_sysroot_require_current_with_origin (OstreeSysroot *sysroot,
+                                                          const char *osname,
+                                                          TcOrigin **out_origin, GError **error);
 /* The deployment rollback would make the default, or NULL. */
 OstreeDeployment *tc_sysroot_get_rollback (OstreeSysroot *sysroot, const char *osname);
 

@@ -157,11 +157,10 @@ gboolean
 tc_upgrade (OstreeSysroot *sysroot, const char *osname, TcUpgradeFlags flags,
             GVariant **out_result, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(OstreeDeployment) merge = tc_sysroot_require_current (sysroot, osname, error);
+  g_autoptr(TcOrigin) origin = NULL;
+  g_autoptr(OstreeDeployment) merge
+      = tc_sysroot_require_current_with_origin (sysroot, osname, &origin, error);
   if (!merge)
-    return FALSE;
-  g_autoptr(TcOrigin) origin = tc_origin_new_from_deployment (merge, error);
-  if (!origin)
     return FALSE;
   /* An upgrade follows the ref again, leaving a revision pinned by "deploy". */
   gboolean was_pinned = origin->override_commit != NULL;
@@ -203,11 +202,10 @@ tc_deploy_revision (OstreeSysroot *sysroot, const char *osname, const char *revi
                     GVariant **out_result, GCancellable *cancellable, GError **error)
 {
   OstreeRepo *repo = ostree_sysroot_repo (sysroot);
-  g_autoptr(OstreeDeployment) merge = tc_sysroot_require_current (sysroot, osname, error);
+  g_autoptr(TcOrigin) origin = NULL;
+  g_autoptr(OstreeDeployment) merge
+      = tc_sysroot_require_current_with_origin (sysroot, osname, &origin, error);
   if (!merge)
-    return FALSE;
-  g_autoptr(TcOrigin) origin = tc_origin_new_from_deployment (merge, error);
-  if (!origin)
     return FALSE;
   if (*revision == '\0')
     return tc_throw (error, "empty revision: give a version or a commit checksum");
@@ -243,11 +241,10 @@ gboolean
 tc_rebase (OstreeSysroot *sysroot, const char *osname, const char *refspec, TcUpgradeFlags flags,
            GVariant **out_result, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(OstreeDeployment) merge = tc_sysroot_require_current (sysroot, osname, error);
+  g_autoptr(TcOrigin) origin = NULL;
+  g_autoptr(OstreeDeployment) merge
+      = tc_sysroot_require_current_with_origin (sysroot, osname, &origin, error);
   if (!merge)
-    return FALSE;
-  g_autoptr(TcOrigin) origin = tc_origin_new_from_deployment (merge, error);
-  if (!origin)
     return FALSE;
   g_autofree char *old_refspec = tc_origin_get_refspec (origin);
   g_autofree char *full_refspec = NULL;
