@@ -8,6 +8,8 @@
 # RPMs land in $RPM_REPO_DIR (default $test_tmpdir/yumrepo); call make_repo after.
 
 RPM_REPO_DIR=${RPM_REPO_DIR:-$test_tmpdir/yumrepo}
+# rpmbuild's working tree (sources, build roots it removes after each package).
+RPMBUILD_TOPDIR=${RPMBUILD_TOPDIR:-$test_tmpdir/rpmbuild}
 
 build_rpm() {
   local name=$1; shift
@@ -38,7 +40,7 @@ build_rpm() {
     install="mkdir -p \$RPM_BUILD_ROOT/usr/bin && printf '#!/bin/sh\necho $name-$version-$release\n' > \$RPM_BUILD_ROOT/usr/bin/$name && chmod 755 \$RPM_BUILD_ROOT/usr/bin/$name"
     files="/usr/bin/$name"
   fi
-  local top="$test_tmpdir/rpmbuild"
+  local top="$RPMBUILD_TOPDIR"
   mkdir -p "$top/SPECS" "$RPM_REPO_DIR"
   local spec="$top/SPECS/$name.spec"
   {

@@ -141,7 +141,11 @@ assert_file_has_content version.txt "'1.0.1'"
 rm -rf co2
 ostree --repo=repo checkout sample/x86_64/base co2 >/dev/null
 assert_streq "$(grep '^testuser:' co2/usr/etc/passwd)" "$(grep '^testuser:' co/usr/etc/passwd)"
+# Only what differs from the previous commit was looked for and copied: the output repo
+# still holds everything the new commit needs.
+ostree --repo=repo fsck >/dev/null
 ok "a one-package change imports exactly one package; version, parent and uids follow"
+
 
 sed '/^check-passwd:/,$d' compose/sample.yaml > compose/moved-uid.yaml
 printf 'check-passwd:\n  type: data\n  entries:\n    testuser: 4242\n' >> compose/moved-uid.yaml
@@ -149,6 +153,27 @@ run_expect_fail 'check-passwd: user "testuser" changed id from 4242 to' \
   treectl compose tree --repo=repo --cachedir=cache --force-nocache compose/moved-uid.yaml
 assert_streq "$(ostree --repo=repo rev-parse sample/x86_64/base)" "$c2"
 ok "check-passwd refuses a compose where a user's id moved; the ref stays"
+
+# Publishing compares the new tree with the previous commit only when the output repo
+# holds all of that commit. An interrupted pull leaves a commit partial: then every object
+# is checked, and one the repo lost is written again.
+victim=$(ostree --repo=repo ls -C sample/x86_64/base /usr/lib/modules/6.1.0-sample/vmlinuz | awk '{print $5}')
+assert_strneq "$victim" ""
+rm "repo/objects/${victim:0:2}/${victim:2}.filez"
+touch "repo/state/$c2.commitpartial"
+treectl compose tree --repo=repo --cachedir=cache --force-nocache --gpg-sign="$TEST_GPG_KEYID" \
+  --gpg-homedir="$GNUPGHOME" compose/sample.yaml > compose3.out
+assert_has_file "repo/objects/${victim:0:2}/${victim:2}.filez"
+ostree --repo=repo fsck >/dev/null
+ok "a partial previous commit makes publishing check every object; a lost one is written again"
+
+# A warm package cache composing into a new, empty output repo copies every package file.
+ostree --repo=repo-fresh init --mode=archive
+treectl compose tree --repo=repo-fresh --cachedir=cache compose/sample.yaml > compose-fresh.out
+assert_file_has_content compose-fresh.out "0 imported"
+# fsck reads every object the commit reaches.
+ostree --repo=repo-fresh fsck >/dev/null
+ok "a compose from a warm cache into an empty repo publishes every object"
 
 # The package cache is written without per-object fsync; a marker left by a compose that
 # never reached its final sync makes the next one start the cache afresh.
@@ -167,7 +192,7 @@ ln -s "$test_tmpdir/repo" srv/repo
 treectl --sysroot "$SYSROOT" init --os sample --url "$HTTP_URL/repo" --gpg-key key.asc \
   sample:sample/x86_64/base > init.out
 tc status > status.txt
-assert_file_has_content status.txt "Version: 1.0.1"
+assert_file_has_content status.txt "Version: 1.0.2"
 ok "the composed commit deploys with treectl init and status shows its version"
 
 done_testing

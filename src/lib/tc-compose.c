@@ -49,6 +49,9 @@ typedef struct
   char *previous_commit;
   guint cache_hits;
   struct PrePublish *prepublish; /* output repo writes started early, or NULL */
+  GMutex mirrored_lock;
+  GHashTable *mirrored; /* file objects the import wrote to the output repo this run */
+  GHashTable *imported; /* package commits imported (not taken from the cache) this run */
 } Compose;
 
 static void
@@ -63,6 +66,8 @@ compose_clear (Compose *c)
   g_free (c->inputhash);
   g_free (c->previous_commit);
   g_free (c->cachedir);
+  g_clear_pointer (&c->mirrored, g_hash_table_unref);
+  g_clear_pointer (&c->imported, g_hash_table_unref);
 }
 
 static OstreeRepo *
@@ -361,8 +366,24 @@ copy_object (gpointer data, gpointer user_data)
 typedef struct PrePublish
 {
   CopyRun run;
-  GThreadPool *pool;
+  GThreadPool *pool;   /* copies of cached packages' files */
+  GThreadPool *writer; /* MirrorJob: imported files, from memory */
+  GMutex budget_lock;
+  GCond budget_cond;
+  guint64 in_flight; /* bytes handed to the writer and not written yet */
 } PrePublish;
+
+/* Bytes the import may get ahead of the writer: what is left when the import ends keeps
+ * the other cores busy while the root is assembled. */
+#define MIRROR_BUDGET (128 * 1024 * 1024)
+
+typedef struct
+{
+  char *checksum;
+  GFileInfo *info;
+  GVariant *xattrs;
+  GBytes *data;
+} MirrorJob;
 
 /* One package commit: copies its file objects the output repo lacks. */
 static void
@@ -400,8 +421,95 @@ prepublish_package (gpointer data, gpointer user_data)
     }
 }
 
+static void
+note_mirrored (Compose *c, const char *checksum)
+{
+  g_mutex_lock (&c->mirrored_lock);
+  g_hash_table_add (c->mirrored, g_strdup (checksum));
+  g_mutex_unlock (&c->mirrored_lock);
+}
+
+static void
+run_set_error (CopyRun *run, GError *local_error)
+{
+  g_mutex_lock (&run->lock);
+  if (!run->error)
+    {
+      run->error = local_error;
+      g_cancellable_cancel (run->cancellable);
+    }
+  else
+    g_error_free (local_error);
+  g_mutex_unlock (&run->lock);
+}
+
+static void
+mirror_job_run (gpointer data, gpointer user_data)
+{
+  MirrorJob *job = data;
+  Compose *c = user_data;
+  PrePublish *pp = c->prepublish;
+  GError *local_error = NULL;
+  if (!g_cancellable_is_cancelled (pp->run.cancellable))
+    {
+      /* Not while librpm has the process chrooted (see tc_rpm_chroot_lock). */
+      g_rw_lock_reader_lock (&tc_rpm_chroot_lock);
+      gboolean ok = tc_importer_write_trusted (c->out_repo, job->checksum, job->info, job->xattrs,
+                                               job->data, pp->run.cancellable, &local_error);
+      g_rw_lock_reader_unlock (&tc_rpm_chroot_lock);
+      if (ok)
+        note_mirrored (c, job->checksum);
+      else
+        run_set_error (&pp->run, local_error);
+    }
+  g_mutex_lock (&pp->budget_lock);
+  pp->in_flight -= g_bytes_get_size (job->data);
+  g_cond_broadcast (&pp->budget_cond);
+  g_mutex_unlock (&pp->budget_lock);
+  g_free (job->checksum);
+  g_object_unref (job->info);
+  g_clear_pointer (&job->xattrs, g_variant_unref);
+  g_bytes_unref (job->data);
+  g_free (job);
+}
+
+/* The importer's mirror function: files in memory are written to the output repo by the
+ * writer threads, the others (read back from the package cache) right away. */
 static gboolean
-prepublish_start (Compose *c, GPtrArray *pkg_commits, GCancellable *cancellable, GError **error)
+mirror_file (OstreeRepo *from, const char *checksum, GFileInfo *info, GVariant *xattrs,
+             GBytes *data, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  Compose *c = user_data;
+  PrePublish *pp = c->prepublish;
+  if (data == NULL)
+    {
+      g_rw_lock_reader_lock (&tc_rpm_chroot_lock);
+      gboolean ok = ostree_repo_import_object_from_with_trust (
+          c->out_repo, from, OSTREE_OBJECT_TYPE_FILE, checksum, TRUE, cancellable, error);
+      g_rw_lock_reader_unlock (&tc_rpm_chroot_lock);
+      if (ok)
+        note_mirrored (c, checksum);
+      return ok;
+    }
+  gsize size = g_bytes_get_size (data);
+  g_mutex_lock (&pp->budget_lock);
+  while (pp->in_flight > 0 && pp->in_flight + size > MIRROR_BUDGET)
+    g_cond_wait (&pp->budget_cond, &pp->budget_lock);
+  pp->in_flight += size;
+  g_mutex_unlock (&pp->budget_lock);
+  MirrorJob *job = g_new0 (MirrorJob, 1);
+  job->checksum = g_strdup (checksum);
+  job->info = g_object_ref (info);
+  job->xattrs = xattrs ? g_variant_ref (xattrs) : NULL;
+  job->data = g_bytes_ref (data);
+  g_thread_pool_push (pp->writer, job, NULL);
+  return TRUE;
+}
+
+/* Opens the output repo transaction that the whole compose writes in, before packages are
+ * imported: the import writes each new package file there too, while it has the bytes. */
+static gboolean
+prepublish_begin (Compose *c, GCancellable *cancellable, GError **error)
 {
   if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
     return FALSE;
@@ -409,14 +517,31 @@ prepublish_start (Compose *c, GPtrArray *pkg_commits, GCancellable *cancellable,
   pp->run = (CopyRun){ .from = c->pkgcache, .to = c->out_repo,
                        .cancellable = g_cancellable_new () };
   g_mutex_init (&pp->run.lock);
+  g_mutex_init (&pp->budget_lock);
+  g_cond_init (&pp->budget_cond);
   c->prepublish = pp;
+  pp->writer = g_thread_pool_new (mirror_job_run, c, CLAMP (g_get_num_processors (), 1, 4), FALSE,
+                                  error);
+  return pp->writer != NULL;
+}
+
+/* Copies, in the background, the files of the packages that came from the cache (the
+ * imported ones are in the output repo already). Not needed when the output repo has the
+ * previous commit: copy_commit() then finds what changed by comparing the two trees. */
+static gboolean
+prepublish_cached (Compose *c, GPtrArray *pkg_commits, gboolean have_previous, GError **error)
+{
+  PrePublish *pp = c->prepublish;
+  if (have_previous)
+    return TRUE;
   /* One core is left to the main thread's work; copy_commit() adds the rest at the end. */
   guint n = CLAMP (g_get_num_processors (), 2, 5) - 1;
   pp->pool = g_thread_pool_new (prepublish_package, &pp->run, n, FALSE, error);
   if (!pp->pool)
     return FALSE;
   for (guint i = 0; i < pkg_commits->len; i++)
-    g_thread_pool_push (pp->pool, g_strdup (pkg_commits->pdata[i]), NULL);
+    if (!g_hash_table_contains (c->imported, pkg_commits->pdata[i]))
+      g_thread_pool_push (pp->pool, g_strdup (pkg_commits->pdata[i]), NULL);
   return TRUE;
 }
 
@@ -432,10 +557,14 @@ prepublish_finish (Compose *c, gboolean abort, GError **error)
     g_cancellable_cancel (pp->run.cancellable);
   else if (pp->pool)
     g_thread_pool_set_max_threads (pp->pool, CLAMP (g_get_num_processors (), 1, 4), NULL);
+  if (pp->writer)
+    g_thread_pool_free (pp->writer, FALSE, TRUE);
   if (pp->pool)
     g_thread_pool_free (pp->pool, FALSE, TRUE);
   GError *copy_error = pp->run.error;
   g_mutex_clear (&pp->run.lock);
+  g_mutex_clear (&pp->budget_lock);
+  g_cond_clear (&pp->budget_cond);
   g_object_unref (pp->run.cancellable);
   g_free (pp);
   c->prepublish = NULL;
@@ -452,44 +581,157 @@ prepublish_finish (Compose *c, gboolean abort, GError **error)
   return TRUE;
 }
 
+/* The previous commit of the ref, when the output repo holds all of it (not a partial
+ * pull): everything it reaches is there, so only what differs from it needs checking. */
+static GVariant *
+complete_previous_commit (Compose *c)
+{
+  if (!c->previous_commit)
+    return NULL;
+  g_autoptr(GVariant) commit = NULL;
+  OstreeRepoCommitState state = 0;
+  if (!ostree_repo_load_commit (c->out_repo, c->previous_commit, &commit, &state, NULL)
+      || (state & OSTREE_REPO_COMMIT_STATE_PARTIAL))
+    return NULL;
+  return g_steal_pointer (&commit);
+}
+
+static GVariant *
+object_name (const char *checksum, OstreeObjectType type)
+{
+  return g_variant_ref_sink (ostree_object_name_serialize (checksum, type));
+}
+
+/* Appends the object to @out unless @seen has it; returns whether it was new. */
+static gboolean
+add_once (GHashTable *seen, GPtrArray *out, const char *checksum, OstreeObjectType type)
+{
+  GVariant *name = object_name (checksum, type);
+  if (g_hash_table_contains (seen, name))
+    {
+      g_variant_unref (name);
+      return FALSE;
+    }
+  g_hash_table_add (seen, name);
+  g_ptr_array_add (out, name);
+  return TRUE;
+}
+
+/* Adds to @out (object names) @tree, @meta and what they reach, except what equals the entry
+ * at the same place in the previous commit (@prev_tree, @prev_meta; NULL when there is none)
+ * and what @seen holds already. The cost follows the change, not the size of the tree. */
+static gboolean
+collect_changed (Compose *c, const char *tree, const char *meta, const char *prev_tree,
+                 const char *prev_meta, GHashTable *seen, GPtrArray *out, GError **error)
+{
+  if (!prev_meta || !g_str_equal (meta, prev_meta))
+    add_once (seen, out, meta, OSTREE_OBJECT_TYPE_DIR_META);
+  if ((prev_tree && g_str_equal (tree, prev_tree))
+      || !add_once (seen, out, tree, OSTREE_OBJECT_TYPE_DIR_TREE))
+    return TRUE;
+
+  g_autoptr(GVariant) dirtree = NULL;
+  g_autoptr(GVariant) prev = NULL;
+  if (!ostree_repo_load_variant (c->pkgcache, OSTREE_OBJECT_TYPE_DIR_TREE, tree, &dirtree, error)
+      || (prev_tree && !ostree_repo_load_variant (c->out_repo, OSTREE_OBJECT_TYPE_DIR_TREE,
+                                                  prev_tree, &prev, error)))
+    return FALSE;
+  /* name -> checksum (files) and name -> "tree meta" (directories) of the previous entry */
+  g_autoptr(GHashTable) prev_files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr(GHashTable) prev_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                           (GDestroyNotify)g_strfreev);
+  GVariantIter it;
+  const char *name;
+  GVariant *csum_v, *meta_v;
+  if (prev)
+    {
+      g_autoptr(GVariant) files = g_variant_get_child_value (prev, 0);
+      g_variant_iter_init (&it, files);
+      while (g_variant_iter_loop (&it, "(&s@ay)", &name, &csum_v))
+        g_hash_table_insert (prev_files, (char *)name, ostree_checksum_from_bytes_v (csum_v));
+      g_autoptr(GVariant) dirs = g_variant_get_child_value (prev, 1);
+      g_variant_iter_init (&it, dirs);
+      while (g_variant_iter_loop (&it, "(&s@ay@ay)", &name, &csum_v, &meta_v))
+        {
+          char **pair = g_new0 (char *, 3);
+          pair[0] = ostree_checksum_from_bytes_v (csum_v);
+          pair[1] = ostree_checksum_from_bytes_v (meta_v);
+          g_hash_table_insert (prev_dirs, (char *)name, pair);
+        }
+    }
+  g_autoptr(GVariant) files = g_variant_get_child_value (dirtree, 0);
+  g_variant_iter_init (&it, files);
+  while (g_variant_iter_loop (&it, "(&s@ay)", &name, &csum_v))
+    {
+      g_autofree char *csum = ostree_checksum_from_bytes_v (csum_v);
+      const char *before = g_hash_table_lookup (prev_files, name);
+      if (!before || !g_str_equal (before, csum))
+        add_once (seen, out, csum, OSTREE_OBJECT_TYPE_FILE);
+    }
+  g_autoptr(GVariant) dirs = g_variant_get_child_value (dirtree, 1);
+  g_variant_iter_init (&it, dirs);
+  gboolean ok = TRUE;
+  while (ok && g_variant_iter_next (&it, "(&s@ay@ay)", &name, &csum_v, &meta_v))
+    {
+      g_autofree char *sub_tree = ostree_checksum_from_bytes_v (csum_v);
+      g_autofree char *sub_meta = ostree_checksum_from_bytes_v (meta_v);
+      char **before = g_hash_table_lookup (prev_dirs, name);
+      ok = collect_changed (c, sub_tree, sub_meta, before ? before[0] : NULL,
+                            before ? before[1] : NULL, seen, out, error);
+      g_variant_unref (csum_v);
+      g_variant_unref (meta_v);
+    }
+  return ok;
+}
+
 /* Copies @commit and the objects it reaches that the output repo lacks, content objects on
  * every core (an archive repo compresses each one), then its signature, then the ref. */
 static gboolean
 copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
 {
-  /* The transaction is open already when package files were copied early. */
-  if (!c->prepublish && !ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
-    return FALSE;
+  /* The transaction is open already: package files were written to it during the import. */
   if (!prepublish_finish (c, FALSE, error))
     return FALSE;
-  g_autoptr(GHashTable) reachable = NULL;
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (ostree_hash_object_name, g_variant_equal,
+                                                      (GDestroyNotify)g_variant_unref, NULL);
   g_autoptr(GPtrArray) content = g_ptr_array_new ();
   g_autoptr(GPtrArray) metadata = g_ptr_array_new ();
-  if (!ostree_repo_traverse_commit (c->pkgcache, commit, 0, &reachable, cancellable, error))
+  g_autoptr(GVariant) new_commit = NULL;
+  g_autoptr(GVariant) prev_commit = complete_previous_commit (c);
+  g_autofree char *prev_tree = NULL, *prev_meta = NULL;
+  if (prev_commit)
     {
-      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
-      return FALSE;
+      g_autoptr(GVariant) t = g_variant_get_child_value (prev_commit, 6);
+      g_autoptr(GVariant) m = g_variant_get_child_value (prev_commit, 7);
+      prev_tree = ostree_checksum_from_bytes_v (t);
+      prev_meta = ostree_checksum_from_bytes_v (m);
     }
-  GHashTableIter it;
-  gpointer key;
-  g_hash_table_iter_init (&it, reachable);
-  while (g_hash_table_iter_next (&it, &key, NULL))
+  gboolean ok = ostree_repo_load_commit (c->pkgcache, commit, &new_commit, NULL, error);
+  if (ok)
+    {
+      g_autoptr(GVariant) t = g_variant_get_child_value (new_commit, 6);
+      g_autoptr(GVariant) m = g_variant_get_child_value (new_commit, 7);
+      g_autofree char *tree = ostree_checksum_from_bytes_v (t);
+      g_autofree char *meta = ostree_checksum_from_bytes_v (m);
+      ok = collect_changed (c, tree, meta, prev_tree, prev_meta, seen, candidates, error);
+    }
+  for (guint i = 0; ok && i < candidates->len; i++)
     {
       const char *checksum;
       OstreeObjectType type;
-      ostree_object_name_deserialize (key, &checksum, &type);
+      ostree_object_name_deserialize (candidates->pdata[i], &checksum, &type);
+      if (type == OSTREE_OBJECT_TYPE_FILE && g_hash_table_contains (c->mirrored, checksum))
+        continue;
       gboolean have = FALSE;
-      if (!ostree_repo_has_object (c->out_repo, type, checksum, &have, cancellable, error))
-        {
-          ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
-          return FALSE;
-        }
-      if (have)
-        continue;
-      /* The commit object goes last: a commit is only visible once all it needs is there. */
-      if (type == OSTREE_OBJECT_TYPE_COMMIT)
-        continue;
-      g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, key);
+      ok = ostree_repo_has_object (c->out_repo, type, checksum, &have, cancellable, error);
+      if (ok && !have)
+        g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, candidates->pdata[i]);
+    }
+  if (!ok)
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
     }
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   CopyRun run = { .from = c->pkgcache, .to = c->out_repo, .cancellable = stop };
@@ -504,14 +746,14 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
     }
   for (guint i = 0; i < content->len; i++)
     g_thread_pool_push (pool, content->pdata[i], NULL);
+  for (guint i = 0; i < metadata->len; i++)
+    g_thread_pool_push (pool, metadata->pdata[i], NULL);
   g_thread_pool_free (pool, FALSE, TRUE);
   g_mutex_clear (&run.lock);
-  for (guint i = 0; i < metadata->len && !run.error; i++)
-    copy_object (metadata->pdata[i], &run);
+  /* The commit object goes last: a commit is only visible once all it needs is there. */
   if (!run.error)
     {
-      g_autoptr(GVariant) commit_name = ostree_object_name_serialize (commit,
-                                                                      OSTREE_OBJECT_TYPE_COMMIT);
+      g_autoptr(GVariant) commit_name = object_name (commit, OSTREE_OBJECT_TYPE_COMMIT);
       copy_object (commit_name, &run);
     }
   if (run.error)
@@ -793,6 +1035,14 @@ run_postprocess_scripts (Compose *c, const char *rootfs, GCancellable *cancellab
                                      error);
 }
 
+static gpointer
+remove_root_thread (gpointer data)
+{
+  g_autofree char *rootfs = data;
+  (void)tc_rm_rf (rootfs, FALSE, NULL);
+  return NULL;
+}
+
 static gboolean
 run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GError **error)
 {
@@ -855,14 +1105,21 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
 
   g_autoptr(GPtrArray) pkg_commits = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) pkg_names = g_ptr_array_new_with_free_func (g_free);
+  c->mirrored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  c->imported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   TcPkgcacheOptions fetch_opts = {
     .repo = c->pkgcache,
     .cachedir = c->cachedir,
     .nodocs = !tc_treefile_get_bool (c->treefile, "documentation", TRUE),
+    .mirror = mirror_file,
+    .mirror_data = c,
+    .imported = c->imported,
   };
-  if (!tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs, pkg_commits, pkg_names,
-                                     &c->cache_hits, cancellable, error)
-      || !prepublish_start (c, pkg_commits, cancellable, error))
+  g_autoptr(GVariant) previous = complete_previous_commit (c);
+  if (!prepublish_begin (c, cancellable, error)
+      || !tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs, pkg_commits, pkg_names,
+                                        &c->cache_hits, cancellable, error)
+      || !prepublish_cached (c, pkg_commits, previous != NULL, error))
     return FALSE;
 
   g_autofree char *tmpdir = g_build_filename (c->cachedir, "tmp", NULL);
@@ -912,8 +1169,11 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
                                 metadata, c->ref, &commit, &stats, cancellable, error);
       tc_output_task_end (ok ? "done" : "failed");
     }
-  (void)tc_rm_rf (rootfs, FALSE, NULL);
-  if (!ok || !publish (c, commit, cancellable, error))
+  /* Removing the root (tens of thousands of links) runs beside publishing. */
+  GThread *remover = g_thread_new ("treectl-rm-root", remove_root_thread, g_strdup (rootfs));
+  ok = ok && publish (c, commit, cancellable, error);
+  g_thread_join (remover);
+  if (!ok)
     return FALSE;
 
   g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
@@ -948,6 +1208,7 @@ tc_compose_tree (const TcComposeOptions *opts, GVariant **out_result, GCancellab
 {
   Compose c = { .opts = opts };
   queue_init (&c.installs);
+  g_mutex_init (&c.mirrored_lock);
   gboolean ok = run_compose (&c, out_result, cancellable, error);
   /* A compose that failed after publishing began leaves the output repo untouched. */
   (void)prepublish_finish (&c, TRUE, NULL);
@@ -956,5 +1217,6 @@ tc_compose_tree (const TcComposeOptions *opts, GVariant **out_result, GCancellab
   if (c.cachedir_is_temporary && c.cachedir)
     (void)tc_rm_rf (c.cachedir, FALSE, NULL);
   compose_clear (&c);
+  g_mutex_clear (&c.mirrored_lock);
   return ok;
 }

@@ -315,6 +315,8 @@ typedef struct
   GPtrArray *skipped_paths;
   GHashTable *dirmeta_cache; /* mode (every directory is 0:0) -> dirmeta checksum */
   char *tmpfiles_conf_path;
+  TcImportMirrorFunc mirror;
+  gpointer mirror_data;
 } Importer;
 
 static void
@@ -833,15 +835,81 @@ write_dirmeta (Importer *self, guint32 mode, char **out_checksum, GCancellable *
   return TRUE;
 }
 
-/* Streams the current payload file into a content object. */
+/* Files up to this size are read into memory, hashed with librpm's digests and written as
+ * trusted objects: libostree would otherwise hash every byte again with GLib's portable
+ * sha256, several times slower than libgcrypt's. Larger files are streamed. */
+#define TC_INMEMORY_FILE_MAX (16 * 1024 * 1024)
+
+/* The content checksum libostree gives a file: sha256 over its object stream (header with
+ * uid, gid, mode and xattrs, then the bytes). */
+static char *
+content_checksum (GFileInfo *info, GVariant *xattrs, const guint8 *data, gsize size,
+                  GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GInputStream) header = NULL;
+  guint64 objlen = 0;
+  if (!ostree_raw_file_to_content_stream (NULL, info, xattrs, &header, &objlen, cancellable,
+                                          error))
+    return NULL;
+  gsize header_len = objlen - size;
+  g_autofree guint8 *hbuf = g_malloc (header_len);
+  gsize n = 0;
+  if (!g_input_stream_read_all (header, hbuf, header_len, &n, cancellable, error))
+    return NULL;
+  if (n != header_len)
+    return (tc_throw (error, "short object header"), NULL);
+  DIGEST_CTX ctx = rpmDigestInit (PGPHASHALGO_SHA256, RPMDIGEST_NONE);
+  rpmDigestUpdate (ctx, hbuf, header_len);
+  rpmDigestUpdate (ctx, data, size);
+  return digest_finish (ctx);
+}
+
+gboolean
+tc_importer_write_trusted (OstreeRepo *repo, const char *checksum, GFileInfo *info,
+                           GVariant *xattrs, GBytes *data, GCancellable *cancellable,
+                           GError **error)
+{
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (data);
+  g_autoptr (GInputStream) objin = NULL;
+  guint64 objlen = 0;
+  if (!ostree_raw_file_to_content_stream (in, info, xattrs, &objin, &objlen, cancellable, error))
+    return FALSE;
+  return ostree_repo_write_content (repo, checksum, objin, objlen, NULL, cancellable, error);
+}
+
+/* Hands the content object @checksum to the mirror function, if there is one. */
+static gboolean
+mirror_object (Importer *self, const char *checksum, GFileInfo *info, GVariant *xattrs,
+               GBytes *data, GCancellable *cancellable, GError **error)
+{
+  if (self->mirror == NULL)
+    return TRUE;
+  return self->mirror (self->repo, checksum, info, xattrs, data, self->mirror_data, cancellable,
+                       error);
+}
+
+/* Reads exactly @size bytes of the current payload file. */
+static gboolean
+read_payload_file (rpmfi fi, guint8 *buf, gsize size, GError **error)
+{
+  for (gsize off = 0; off < size;)
+    {
+      ssize_t n = rpmfiArchiveRead (fi, buf + off, size - off);
+      if (n <= 0)
+        return tc_throw (error, "payload ends %" G_GSIZE_FORMAT " bytes early (truncated or "
+                                "corrupt)",
+                         size - off);
+      off += n;
+    }
+  return TRUE;
+}
+
+/* Writes the current payload file as a content object (and to the mirror). */
 static gboolean
 write_regfile (Importer *self, rpmfi fi, const Entry *e, char **out_checksum,
                GCancellable *cancellable, GError **error)
 {
   guint64 size = rpmfiFSize (fi);
-  g_autoptr (TcPayloadStream) payload = g_object_new (tc_payload_stream_get_type (), NULL);
-  payload->fi = fi;
-  payload->remaining = size;
 
   /* The payload digest already covers every byte; check file digests only without one. */
   g_autoptr (GChecksum) file_checksum = NULL;
@@ -856,7 +924,6 @@ write_regfile (Importer *self, rpmfi fi, const Entry *e, char **out_checksum,
           if (!checksum_type_for_pgp_algo (algo, &type))
             return tc_throw (error, "unsupported file digest algorithm %d", algo);
           file_checksum = g_checksum_new (type);
-          payload->checksum = file_checksum;
         }
     }
 
@@ -866,20 +933,47 @@ write_regfile (Importer *self, rpmfi fi, const Entry *e, char **out_checksum,
   g_file_info_set_attribute_uint32 (info, "unix::uid", 0);
   g_file_info_set_attribute_uint32 (info, "unix::gid", 0);
   g_file_info_set_attribute_uint32 (info, "unix::mode", e->mode);
-  g_autoptr (GInputStream) objin = NULL;
-  guint64 objlen = 0;
-  if (!ostree_raw_file_to_content_stream (G_INPUT_STREAM (payload), info, e->xattrs, &objin,
-                                          &objlen, cancellable, error))
-    return FALSE;
-  g_autofree guchar *csum = NULL;
-  if (!ostree_repo_write_content (self->repo, NULL, objin, objlen, &csum, cancellable, error))
-    return FALSE;
-  if (payload->remaining != 0)
-    return tc_throw (error, "payload ends early (truncated or corrupt)");
+
+  g_autofree char *checksum = NULL;
+  g_autoptr (GBytes) data = NULL;
+  if (size <= TC_INMEMORY_FILE_MAX)
+    {
+      guint8 *buf = g_malloc (size ? size : 1);
+      data = g_bytes_new_take (buf, size);
+      if (!read_payload_file (fi, buf, size, error))
+        return FALSE;
+      if (file_checksum)
+        g_checksum_update (file_checksum, buf, size);
+      checksum = content_checksum (info, e->xattrs, buf, size, cancellable, error);
+      if (checksum == NULL
+          || !tc_importer_write_trusted (self->repo, checksum, info, e->xattrs, data, cancellable,
+                                         error))
+        return FALSE;
+    }
+  else
+    {
+      g_autoptr (TcPayloadStream) payload = g_object_new (tc_payload_stream_get_type (), NULL);
+      payload->fi = fi;
+      payload->remaining = size;
+      payload->checksum = file_checksum;
+      g_autoptr (GInputStream) objin = NULL;
+      guint64 objlen = 0;
+      if (!ostree_raw_file_to_content_stream (G_INPUT_STREAM (payload), info, e->xattrs, &objin,
+                                              &objlen, cancellable, error))
+        return FALSE;
+      g_autofree guchar *csum = NULL;
+      if (!ostree_repo_write_content (self->repo, NULL, objin, objlen, &csum, cancellable, error))
+        return FALSE;
+      if (payload->remaining != 0)
+        return tc_throw (error, "payload ends early (truncated or corrupt)");
+      checksum = ostree_checksum_from_bytes (csum);
+    }
   if (file_checksum && !g_str_equal (g_checksum_get_string (file_checksum), expected))
     return tc_throw (error, "file digest mismatch (expected %s, got %s)", expected,
                      g_checksum_get_string (file_checksum));
-  *out_checksum = ostree_checksum_from_bytes (csum);
+  if (!mirror_object (self, checksum, info, e->xattrs, data, cancellable, error))
+    return FALSE;
+  *out_checksum = g_steal_pointer (&checksum);
   return TRUE;
 }
 
@@ -978,7 +1072,8 @@ write_dirs_and_symlinks (Importer *self, GCancellable *cancellable, GError **err
         {
           e->checksum = ostree_repo_write_symlink (self->repo, NULL, 0, 0, NULL, e->symlink_target,
                                                    cancellable, error);
-          if (e->checksum == NULL)
+          if (e->checksum == NULL
+              || !mirror_object (self, e->checksum, NULL, NULL, NULL, cancellable, error))
             return FALSE;
         }
     }
@@ -1104,7 +1199,8 @@ write_commit (Importer *self, TcRpmLogCapture *log, char **out_commit, char **ou
       g_autofree char *checksum = ostree_repo_write_regfile_inline (
           self->repo, NULL, 0, 0, S_IFREG | 0644, NULL, (const guint8 *)self->tmpfiles->str,
           self->tmpfiles->len, cancellable, error);
-      if (checksum == NULL)
+      if (checksum == NULL
+          || !mirror_object (self, checksum, NULL, NULL, NULL, cancellable, error))
         return FALSE;
       if (!mtree_add (mtree, self->tmpfiles_conf_path, FALSE, checksum, default_dirmeta, error))
         return FALSE;
@@ -1187,6 +1283,8 @@ tc_importer_import (OstreeRepo *repo, const char *rpm_path, const TcImportOption
     .flags = opts ? opts->flags : TC_IMPORT_FLAGS_NONE,
     .keyring_dir = opts ? opts->keyring_dir : NULL,
     .expected_sha256 = opts ? opts->expected_sha256 : NULL,
+    .mirror = opts ? opts->mirror : NULL,
+    .mirror_data = opts ? opts->mirror_data : NULL,
     .fd = -1,
   };
   const char *name = opts && opts->display_name ? opts->display_name : rpm_path;

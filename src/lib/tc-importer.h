@@ -20,6 +20,10 @@ typedef enum
   TC_IMPORT_FLAGS_SKIP_UNSUPPORTED = 1 << 2,
 } TcImportFlags;
 
+typedef gboolean (*TcImportMirrorFunc) (OstreeRepo *repo, const char *checksum, GFileInfo *info,
+                                        GVariant *xattrs, GBytes *data, gpointer user_data,
+                                        GCancellable *cancellable, GError **error);
+
 typedef struct
 {
   TcImportFlags flags;
@@ -30,7 +34,18 @@ typedef struct
   const char *expected_sha256;
   /* How errors name the file (default: the path). */
   const char *display_name;
+  /* Called for every file object written, with its bytes when they are in memory (NULL for
+   * large files and symlinks, which are then read back from the repository): compose
+   * publishes package files while it imports them. */
+  TcImportMirrorFunc mirror;
+  gpointer mirror_data;
 } TcImportOptions;
+
+/* Writes @data as the content object @checksum with @info's mode, uid and gid and @xattrs,
+ * trusting the checksum (it is not computed again); does nothing when @repo has it. */
+gboolean tc_importer_write_trusted (OstreeRepo *repo, const char *checksum, GFileInfo *info,
+                                    GVariant *xattrs, GBytes *data, GCancellable *cancellable,
+                                    GError **error);
 
 /* Reads the RPM at @rpm_path, verifies its digests (and signature when required), and
  * writes its payload to @repo as a commit on ref tc_importer_ref_for_nevra(). Returns the

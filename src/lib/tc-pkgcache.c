@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <solv/pool.h>
@@ -103,6 +104,7 @@ typedef struct
   char *sha256;
   TcImportOptions opts;
   gboolean downloaded; /* path is our download, not the repo's own file */
+  goffset size;
   char *commit;        /* result */
 } ImportJob;
 
@@ -147,6 +149,14 @@ import_job_free (ImportJob *job)
   g_free (job);
 }
 
+/* Largest first. */
+static gint
+compare_job_size (gconstpointer a, gconstpointer b)
+{
+  const ImportJob *ja = *(ImportJob *const *)a, *jb = *(ImportJob *const *)b;
+  return ja->size < jb->size ? 1 : ja->size > jb->size ? -1 : 0;
+}
+
 /* Imports the jobs into the package cache in one transaction, on as many threads as the
  * machine has cores (libostree writes objects concurrently; librpm reads each package on
  * its own transaction set). */
@@ -165,8 +175,13 @@ import_parallel (Fetch *c, GPtrArray *jobs, GCancellable *cancellable, GError **
   GThreadPool *pool = g_thread_pool_new (import_job_run, &run, n_threads, TRUE, error);
   if (!pool)
     return FALSE;
+  /* Not g_ptr_array_copy(): the copy would free the jobs with the array. */
+  g_autoptr(GPtrArray) order = g_ptr_array_sized_new (jobs->len);
   for (guint i = 0; i < jobs->len; i++)
-    g_thread_pool_push (pool, jobs->pdata[i], NULL);
+    g_ptr_array_add (order, jobs->pdata[i]);
+  g_ptr_array_sort (order, compare_job_size);
+  for (guint i = 0; i < order->len; i++)
+    g_thread_pool_push (pool, order->pdata[i], NULL);
   g_thread_pool_free (pool, FALSE, TRUE);
   if (forward)
     g_cancellable_disconnect (cancellable, forward);
@@ -240,6 +255,10 @@ fetch_and_import (Fetch *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
       job->opts.flags = nodocs ? TC_IMPORT_FLAGS_NODOCS : 0;
       job->sha256 = g_strdup (sha256);
       job->opts.expected_sha256 = job->sha256;
+      job->opts.mirror = c->opts->mirror;
+      job->opts.mirror_data = c->opts->mirror_data;
+      struct stat st;
+      job->size = stat (job->path, &st) == 0 ? st.st_size : 0;
       /* The distribution's filesystem package owns /dev, /proc, /srv ... which the ostree
        * layout provides itself. */
       if (g_str_equal (pool_id2str (c->pool, s->name), "filesystem"))
@@ -279,6 +298,8 @@ fetch_and_import (Fetch *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
     if (job_of[i])
       {
         pkg_commits->pdata[i] = g_steal_pointer (&job_of[i]->commit);
+        if (c->opts->imported)
+          g_hash_table_add (c->opts->imported, g_strdup (pkg_commits->pdata[i]));
         if (c->opts->delete_downloads && job_of[i]->downloaded)
           (void)unlink (job_of[i]->path);
       }

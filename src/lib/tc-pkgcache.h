@@ -7,6 +7,7 @@
 #include <solv/pool.h>
 #include <solv/queue.h>
 
+#include "tc-importer.h"
 #include "tc-rpmmd.h"
 
 G_BEGIN_DECLS
@@ -17,12 +18,18 @@ typedef struct
   const char *cachedir; /* downloads go to cachedir/packages, repo keys to cachedir/keys */
   gboolean nodocs;      /* leave documentation out */
   gboolean delete_downloads; /* remove each downloaded file once it is imported */
+  /* Called for each file object of the imported packages (see TcImportOptions.mirror). */
+  TcImportMirrorFunc mirror;
+  gpointer mirror_data;
+  /* If set, receives (as keys) the commits of the packages imported rather than reused. */
+  GHashTable *imported;
 } TcPkgcacheOptions;
 
 /* For each solvable of @installs (in order), appends its package commit to @out_commits and
  * its NEVRA to @out_names. A package the cache already holds (same ref, same sha256) is
  * reused; the others are downloaded (resumable, checksum-checked), verified (signatures
- * where the repo has gpgcheck=1) and imported in parallel within one transaction. */
+ * where the repo has gpgcheck=1) and imported in parallel within one transaction, largest
+ * files first so that no single big package is left running alone at the end. */
 gboolean tc_pkgcache_fetch_and_import (const TcPkgcacheOptions *opts, Pool *pool,
                                        const Queue *installs, GPtrArray *out_commits,
                                        GPtrArray *out_names, guint *out_cache_hits,
