@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Static HTTP server for the tests, on 127.0.0.1 only.
 
-Serves --dir on an ephemeral port and writes the port to --port-file. When --delay-file
+Serves --dir on an ephemeral port and writes the port to --port-file, answering
+"Range: bytes=N-" requests with the rest of the file (206). When --delay-file
 exists, each request first sleeps for the number of seconds it contains, so a test can make
 a pull slow on purpose (cancel, disconnect and busy tests).
 """
@@ -29,7 +30,34 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self._maybe_delay()
-        super().do_GET()
+        if not self._send_range():
+            super().do_GET()
+
+    def _send_range(self):
+        """Answers "Range: bytes=N-" for a file with 206 and the rest of it (resumed
+        downloads); anything else is left to the plain handler."""
+        value = self.headers.get("Range", "")
+        if not value.startswith("bytes=") or not value.endswith("-"):
+            return False
+        path = self.translate_path(self.path)
+        try:
+            start = int(value[len("bytes="):-1])
+            size = os.path.getsize(path)
+        except (ValueError, OSError):
+            return False
+        if not os.path.isfile(path) or start >= size:
+            return False
+        with open(path, "rb") as f:
+            f.seek(start)
+            body = f.read()
+        self.send_response(206)
+        self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        sys.stderr.write("httpd: range bytes=%d- of %s: sent %d bytes\n"
+                         % (start, os.path.basename(path), len(body)))
+        return True
 
     def do_HEAD(self):
         self._maybe_delay()

@@ -62,6 +62,26 @@ assert_streq "$(ostree --repo=repo rev-parse sample/x86_64/base)" "$c1"
 ostree --repo=repo fsck >/dev/null
 ok "compose tree writes a commit on the ref; fsck passes"
 
+# The root scriptlets and postprocessing see is an overlay over a union checkout kept in the
+# cachedir; only its upper layer is committed over the merged package trees. A plain
+# checkout of every package (what happens where overlayfs cannot be mounted) must give the
+# same tree. tree_listing REPO REV: every path with its mode, owner and checksum; for
+# directories only their metadata (their content checksums follow from the rest), and not
+# the rpmdb file, in which librpm records installation times.
+tree_listing() {
+  ostree --repo="$1" ls -R -C "$2" | awk '$1 ~ /^d/ { $5 = "" } { print }' \
+    | grep -v ' /usr/lib/sysimage/rpm/rpmdb.sqlite$'
+}
+assert_file_has_content compose.out "Assembling 12 packages: done (overlay)"
+ostree --repo=repo-plain init --mode=archive
+TREECTL_COMPOSE_NO_OVERLAY=1 treectl compose tree --repo=repo-plain --cachedir=cache-plain \
+  compose/sample.yaml > compose-plain.out
+assert_file_has_content compose-plain.out "Assembled a full checkout: TREECTL_COMPOSE_NO_OVERLAY is set"
+tree_listing repo "$c1" > tree-overlay.txt
+tree_listing repo-plain sample/x86_64/base > tree-plain.txt
+diff -u tree-plain.txt tree-overlay.txt
+ok "assembling on an overlay gives the tree a plain checkout gives"
+
 ostree --repo=repo show --print-metadata-key=version "$c1" > version.txt
 assert_file_has_content version.txt "'1.0'"
 ostree --repo=repo show --print-metadata-key=sample.key "$c1" > key.txt
@@ -127,6 +147,10 @@ ok "an unchanged recompose exits 77 and writes nothing"
 build_rpm testpkg-lib version 1.1
 rm -f "$RPM_REPO_DIR/testpkg-lib-1.0-1.noarch.rpm"
 make_repo
+# A download that stopped halfway is resumed: only the rest is asked for.
+rpm_file="$RPM_REPO_DIR/testpkg-lib-1.1-1.noarch.rpm"
+half=$(( $(stat -c %s "$rpm_file") / 2 ))
+head -c "$half" "$rpm_file" > cache/packages/testpkg-lib-1.1-1.noarch.rpm.part
 treectl compose tree --repo=repo --cachedir=cache --write-composejson-to=compose2.json \
   --gpg-sign="$TEST_GPG_KEYID" --gpg-homedir="$GNUPGHOME" --static-delta compose/sample.yaml > compose2.out
 c2=$(ostree --repo=repo rev-parse sample/x86_64/base)
@@ -136,15 +160,63 @@ ostree --repo=repo static-delta list > deltas.txt
 assert_file_has_content deltas.txt "$c1-$c2"
 assert_streq "$(jq -r '."cache-hits"' compose2.json)" 11
 assert_file_has_content compose2.out "1 imported"
+assert_file_has_content httpd.log "range bytes=$half- of testpkg-lib-1.1-1.noarch.rpm"
+cmp cache/packages/testpkg-lib-1.1-1.noarch.rpm "$rpm_file"
+assert_not_has_file cache/packages/testpkg-lib-1.1-1.noarch.rpm.part
 ostree --repo=repo show --print-metadata-key=version "$c2" > version.txt
 assert_file_has_content version.txt "'1.0.1'"
 rm -rf co2
 ostree --repo=repo checkout sample/x86_64/base co2 >/dev/null
 assert_streq "$(grep '^testuser:' co2/usr/etc/passwd)" "$(grep '^testuser:' co/usr/etc/passwd)"
+# The rpmdb is the previous one with the old testpkg-lib erased and the new one added.
+rpm -qa --root="$test_tmpdir/co2" --dbpath=/usr/lib/sysimage/rpm | sort > rpmqa2.txt
+assert_streq "$(wc -l < rpmqa2.txt)" 12
+assert_file_has_content rpmqa2.txt '^testpkg-lib-1.1-1.noarch$'
+assert_not_file_has_content rpmqa2.txt '^testpkg-lib-1.0-1'
+assert_streq "$(grep -v testpkg-lib rpmqa2.txt)" "$(grep -v testpkg-lib rpmqa.txt)"
+rpm -q --root="$test_tmpdir/co2" --dbpath=/usr/lib/sysimage/rpm -f /usr/bin/testpkg-lib > owner.txt
+assert_file_has_content owner.txt '^testpkg-lib-1.1-1.noarch$'
 # Only what differs from the previous commit was looked for and copied: the output repo
 # still holds everything the new commit needs.
 ostree --repo=repo fsck >/dev/null
-ok "a one-package change imports exactly one package; version, parent and uids follow"
+ok "a one-package change resumes its half-done download and imports exactly one package; version, parent, uids and the rpmdb follow"
+
+# The cached union checkout was brought to the new package set by what changed.
+TREECTL_COMPOSE_NO_OVERLAY=1 treectl compose tree --repo=repo-plain --cachedir=cache-plain \
+  compose/sample.yaml > compose-plain2.out
+tree_listing repo "$c2" > tree-overlay.txt
+tree_listing repo-plain sample/x86_64/base > tree-plain.txt
+diff -u tree-plain.txt tree-overlay.txt
+assert_file_has_content cache/union/root/usr/bin/testpkg-lib "testpkg-lib-1.1-1"
+ostree --repo=cache/repo fsck >/dev/null
+ok "after a one-package change the overlay still gives the plain checkout's tree"
+
+# A union checkout that is not known to match (its stamp is gone, as after a compose that
+# stopped while changing it) is checked out again.
+rm cache/union/commit
+echo stray > cache/union/root/usr/share/stray-file
+treectl compose tree --repo=repo-plain --cachedir=cache --force-nocache compose/sample.yaml > compose-rebuild.out
+assert_file_has_content compose-rebuild.out "done (overlay)"
+assert_not_has_file cache/union/root/usr/share/stray-file
+assert_has_file cache/union/commit
+assert_not_file_has_content <(ostree --repo=repo-plain ls -R sample/x86_64/base) stray-file
+ok "a union checkout without its stamp is checked out afresh"
+
+# A package rebuilt under the same NEVRA is another package: its rpmdb entry is replaced.
+build_rpm testpkg-lib version 1.1 \
+  install 'mkdir -p $RPM_BUILD_ROOT/usr/bin && printf "#!/bin/sh\necho rebuilt\n" > $RPM_BUILD_ROOT/usr/bin/testpkg-lib && chmod 755 $RPM_BUILD_ROOT/usr/bin/testpkg-lib' \
+  files /usr/bin/testpkg-lib
+make_repo
+treectl compose tree --repo=repo-plain --cachedir=cache compose/sample.yaml > compose-rebuilt.out
+assert_file_has_content compose-rebuilt.out "1 imported"
+rm -rf co3
+ostree --repo=repo-plain checkout sample/x86_64/base co3 >/dev/null
+assert_file_has_content co3/usr/bin/testpkg-lib rebuilt
+rpm -q --root="$test_tmpdir/co3" --dbpath=/usr/lib/sysimage/rpm --qf '[%{FILEDIGESTS}\n]' \
+  testpkg-lib > digests.txt
+assert_streq "$(cat digests.txt)" "$(sha256sum < co3/usr/bin/testpkg-lib | cut -d' ' -f1)"
+assert_streq "$(rpm -qa --root="$test_tmpdir/co3" --dbpath=/usr/lib/sysimage/rpm | wc -l)" 12
+ok "a package rebuilt under the same NEVRA replaces its rpmdb entry"
 
 
 sed '/^check-passwd:/,$d' compose/sample.yaml > compose/moved-uid.yaml

@@ -153,12 +153,16 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
   g_autofree char *dbdir = g_build_filename (rootfs, "usr/lib/sysimage/rpm", NULL);
   if (g_mkdir_with_parents (dbdir, 0755) < 0)
     return tc_throw_errno_prefix (error, "mkdir %s", dbdir);
-  /* Never touch the host's (or ~/.rpmdb): the database lives in the tree. */
-  rpmPushMacro (NULL, "_dbpath", NULL, "/usr/lib/sysimage/rpm", RMIL_CMDLINE);
+  /* Never touch the host's (or ~/.rpmdb): the database lives in the tree. The root stays
+   * "/" with the tree's database path spelled out: with any other root librpm chroot()s the
+   * whole process while it writes, which changes what every other thread's absolute paths
+   * (libostree's /proc/self/fd/N links among them) mean. Nothing but the database is
+   * written (RPMTRANS_FLAG_JUSTDB). */
+  rpmPushMacro (NULL, "_dbpath", NULL, dbdir, RMIL_CMDLINE);
 
   g_auto(rpmts) ts = rpmtsCreate ();
-  if (rpmtsSetRootDir (ts, rootfs) != 0)
-    return tc_throw (error, "rpmdb: cannot use root %s", rootfs);
+  if (rpmtsSetRootDir (ts, "/") != 0)
+    return tc_throw (error, "rpmdb: cannot use root /");
   /* The packages were verified at import; the stored headers carry no signature header. */
   rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
   rpmtsSetVfyFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS | _RPMVSF_NOHEADER
@@ -216,9 +220,7 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
                               | RPMPROB_FILTER_REPLACENEWFILES | RPMPROB_FILTER_REPLACEOLDFILES
                               | RPMPROB_FILTER_DISKSPACE | RPMPROB_FILTER_DISKNODES
                               | RPMPROB_FILTER_IGNOREARCH | RPMPROB_FILTER_IGNOREOS;
-  g_rw_lock_writer_lock (&tc_rpm_chroot_lock);
   int rc = rpmtsRun (ts, NULL, filter);
-  g_rw_lock_writer_unlock (&tc_rpm_chroot_lock);
   rpmPopMacro (NULL, "_dbpath");
   for (guint i = 0; i < hdrfiles->len; i++)
     (void)unlink (hdrfiles->pdata[i]);

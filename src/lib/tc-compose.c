@@ -28,6 +28,7 @@
 #include "tc-sysroot.h"
 #include "tc-upgrader.h"
 #include "tc-treefile.h"
+#include "tc-union.h"
 #include "tc-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pool, pool_free)
@@ -272,7 +273,7 @@ next_version (Compose *c)
 }
 
 static GVariant *
-build_metadata (Compose *c, const char *version, GPtrArray *pkg_names, GError **error)
+build_metadata (Compose *c, const char *version, GPtrArray *pkg_commits, GError **error)
 {
   g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   JsonObject *root = tc_treefile_get_root (c->treefile);
@@ -312,6 +313,11 @@ build_metadata (Compose *c, const char *version, GPtrArray *pkg_names, GError **
                              epoch ? epoch : "0", ver, rel, pool_id2str (c->pool, s->arch));
     }
   g_variant_builder_add (&b, "{sv}", "treectl.rpmdb.pkglist", g_variant_builder_end (&pkgs));
+  /* The package cache commit of each entry of the list, in the same order: which exact
+   * package file each is, for the next compose's rpmdb. */
+  g_variant_builder_add (&b, "{sv}", "treectl.package-commits",
+                         g_variant_new_strv ((const char *const *)pkg_commits->pdata,
+                                             pkg_commits->len));
   g_autofree char *title = g_strdup_printf ("treefile %s", c->opts->treefile);
   g_variant_builder_add (&b, "{sv}", OSTREE_COMMIT_META_KEY_SOURCE_TITLE,
                          g_variant_new_string (title));
@@ -339,11 +345,8 @@ copy_object (gpointer data, gpointer user_data)
   g_autoptr(GError) local_error = NULL;
   if (!g_cancellable_is_cancelled (run->cancellable))
     {
-      /* Not while librpm has the process chrooted (see tc_rpm_chroot_lock). */
-      g_rw_lock_reader_lock (&tc_rpm_chroot_lock);
       ostree_repo_import_object_from_with_trust (run->to, run->from, type, checksum, TRUE,
                                                  run->cancellable, &local_error);
-      g_rw_lock_reader_unlock (&tc_rpm_chroot_lock);
     }
   if (local_error)
     {
@@ -452,11 +455,8 @@ mirror_job_run (gpointer data, gpointer user_data)
   GError *local_error = NULL;
   if (!g_cancellable_is_cancelled (pp->run.cancellable))
     {
-      /* Not while librpm has the process chrooted (see tc_rpm_chroot_lock). */
-      g_rw_lock_reader_lock (&tc_rpm_chroot_lock);
       gboolean ok = tc_importer_write_trusted (c->out_repo, job->checksum, job->info, job->xattrs,
                                                job->data, pp->run.cancellable, &local_error);
-      g_rw_lock_reader_unlock (&tc_rpm_chroot_lock);
       if (ok)
         note_mirrored (c, job->checksum);
       else
@@ -483,10 +483,8 @@ mirror_file (OstreeRepo *from, const char *checksum, GFileInfo *info, GVariant *
   PrePublish *pp = c->prepublish;
   if (data == NULL)
     {
-      g_rw_lock_reader_lock (&tc_rpm_chroot_lock);
       gboolean ok = ostree_repo_import_object_from_with_trust (
           c->out_repo, from, OSTREE_OBJECT_TYPE_FILE, checksum, TRUE, cancellable, error);
-      g_rw_lock_reader_unlock (&tc_rpm_chroot_lock);
       if (ok)
         note_mirrored (c, checksum);
       return ok;
@@ -1035,6 +1033,97 @@ run_postprocess_scripts (Compose *c, const char *rootfs, GCancellable *cancellab
                                      error);
 }
 
+/* The package trees merged as a union checkout would lay them out (same conflicts, the
+ * first package's metadata for a directory several ship). */
+static gboolean
+merge_packages (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
+                OstreeMutableTree *mtree, GError **error)
+{
+  g_autoptr(GVariant) first = NULL;
+  if (pkg_commits->len == 0
+      || !ostree_repo_load_commit (c->pkgcache, pkg_commits->pdata[0], &first, NULL, error))
+    return pkg_commits->len == 0 ? tc_throw (error, "no packages to assemble") : FALSE;
+  g_autoptr(GVariant) meta_v = g_variant_get_child_value (first, 7);
+  g_autofree char *meta = ostree_checksum_from_bytes_v (meta_v);
+  ostree_mutable_tree_set_metadata_checksum (mtree, meta);
+  return tc_assembler_merge_into_mtree (c->pkgcache, mtree, pkg_commits, pkg_names, error);
+}
+
+/* For an rpmdb that follows the previous compose's: copies that rpmdb into @rootfs and says
+ * which packages to erase from it (NEVRAs) and which to add (package commits). FALSE when
+ * there is no such rpmdb to start from (no previous commit in the package cache, or
+ * something in the tree made a database already), or when most packages changed. */
+static gboolean
+start_from_previous_rpmdb (Compose *c, GPtrArray *pkg_commits, const char *rootfs,
+                           GPtrArray *erase, GPtrArray *add, GCancellable *cancellable)
+{
+  g_autoptr(GVariant) commit = NULL;
+  if (!c->previous_commit
+      || !ostree_repo_load_commit (c->pkgcache, c->previous_commit, &commit, NULL, NULL))
+    return FALSE;
+  g_autoptr(GVariant) md = g_variant_get_child_value (commit, 0);
+  g_autoptr(GVariant) pkglist
+      = g_variant_lookup_value (md, "treectl.rpmdb.pkglist", G_VARIANT_TYPE ("a(sssss)"));
+  g_autoptr(GVariant) commits_v
+      = g_variant_lookup_value (md, "treectl.package-commits", G_VARIANT_TYPE_STRING_ARRAY);
+  if (!pkglist || !commits_v || g_variant_n_children (pkglist) != g_variant_n_children (commits_v))
+    return FALSE;
+  /* Packages are the same when their package commits are: a rebuild that kept its NEVRA is
+   * another package. */
+  g_autoptr(GHashTable) now = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < pkg_commits->len; i++)
+    g_hash_table_add (now, pkg_commits->pdata[i]);
+  g_autoptr(GHashTable) before = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree const char **prev_commits = g_variant_get_strv (commits_v, NULL);
+  for (gsize i = 0; prev_commits[i]; i++)
+    {
+      g_hash_table_add (before, (char *)prev_commits[i]);
+      if (g_hash_table_contains (now, prev_commits[i]))
+        continue;
+      const char *name, *epoch, *version, *release, *arch;
+      g_variant_get_child (pkglist, i, "(&s&s&s&s&s)", &name, &epoch, &version, &release, &arch);
+      gboolean no_epoch = g_str_equal (epoch, "0");
+      g_ptr_array_add (erase, g_strdup_printf ("%s-%s%s%s-%s.%s", name, no_epoch ? "" : epoch,
+                                               no_epoch ? "" : ":", version, release, arch));
+    }
+  for (guint i = 0; i < pkg_commits->len; i++)
+    if (!g_hash_table_contains (before, pkg_commits->pdata[i]))
+      g_ptr_array_add (add, pkg_commits->pdata[i]);
+  if ((add->len + erase->len) * 2 > pkg_commits->len)
+    return FALSE;
+  g_autofree char *dbdir = g_build_filename (rootfs, "usr/lib/sysimage/rpm", NULL);
+  g_autofree char *parent = g_path_get_dirname (dbdir);
+  if (g_file_test (dbdir, G_FILE_TEST_EXISTS) || g_mkdir_with_parents (parent, 0755) < 0)
+    return FALSE;
+  /* A copy: librpm writes to it. */
+  OstreeRepoCheckoutAtOptions opts = { 0 };
+  opts.mode = OSTREE_REPO_CHECKOUT_MODE_USER;
+  opts.force_copy = TRUE;
+  opts.subpath = "/usr/lib/sysimage/rpm";
+  if (!ostree_repo_checkout_at (c->pkgcache, &opts, AT_FDCWD, dbdir, c->previous_commit,
+                                cancellable, NULL))
+    {
+      (void)tc_rm_rf (dbdir, FALSE, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* librpm writes a database slowly (its indexes cover every file of every package): when
+ * most packages stayed, the previous compose's rpmdb is changed by what changed instead. */
+static gboolean
+write_rpmdb (Compose *c, GPtrArray *pkg_commits, const char *rootfs, GCancellable *cancellable,
+             GError **error)
+{
+  g_autoptr(GPtrArray) erase = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) add = g_ptr_array_new ();
+  if (!start_from_previous_rpmdb (c, pkg_commits, rootfs, erase, add, cancellable))
+    return tc_assembler_write_rpmdb (c->pkgcache, pkg_commits, NULL, rootfs, cancellable, error);
+  g_ptr_array_add (erase, NULL);
+  return tc_assembler_write_rpmdb (c->pkgcache, add, (const char *const *)erase->pdata, rootfs,
+                                   cancellable, error);
+}
+
 static gpointer
 remove_root_thread (gpointer data)
 {
@@ -1132,10 +1221,23 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
   /* The checkout must not exist yet: ostree creates it. */
   (void)rmdir (rootfs);
   g_autoptr(OstreeRepoDevInoCache) devino = ostree_repo_devino_cache_new ();
+  g_autoptr(OstreeMutableTree) union_tree = ostree_mutable_tree_new ();
+  g_autoptr(TcUnionRoot) overlay = NULL;
+  g_autofree char *why = NULL;
   tc_output_task_begin ("Assembling %u packages", pkg_commits->len);
-  gboolean ok = tc_assembler_checkout (c->pkgcache, pkg_commits, pkg_names, AT_FDCWD, rootfs,
-                                       devino, cancellable, error);
-  tc_output_task_end (ok ? "done" : "failed");
+  gboolean ok = merge_packages (c, pkg_commits, pkg_names, union_tree, error);
+  if (ok)
+    {
+      overlay = tc_union_root_new (c->pkgcache, c->cachedir, union_tree, rootfs, &why,
+                                   cancellable, error);
+      ok = overlay != NULL || why != NULL;
+    }
+  if (ok && !overlay)
+    ok = tc_assembler_checkout (c->pkgcache, pkg_commits, pkg_names, AT_FDCWD, rootfs, devino,
+                                cancellable, error);
+  tc_output_task_end (ok ? (overlay ? "done (overlay)" : "done") : "failed");
+  if (why)
+    tc_output_message ("Assembled a full checkout: %s", why);
   g_autofree char *version = ok ? next_version (c) : NULL;
   g_autoptr(GVariant) metadata = NULL;
   g_autofree char *commit = NULL;
@@ -1155,20 +1257,36 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
            && tc_postprocess_rootfs (rootfs, c->treefile, version, cancellable, error)
            && run_postprocess_scripts (c, rootfs, cancellable, error)
            && check_ids (c, rootfs, error)
-           && tc_assembler_write_rpmdb (c->pkgcache, pkg_commits, NULL, rootfs, cancellable, error);
+           && write_rpmdb (c, pkg_commits, rootfs, cancellable, error);
       tc_output_task_end (ok ? "done" : "failed");
     }
   if (ok)
-    ok = (metadata = build_metadata (c, version, pkg_names, error)) != NULL;
+    ok = (metadata = build_metadata (c, version, pkg_commits, error)) != NULL;
   if (ok)
     {
       tc_output_task_begin ("Committing");
       g_autofree char *subject = g_strdup_printf ("%s%s%s", c->ref, version ? " " : "",
                                                   version ? version : "");
-      ok = tc_assembler_commit (c->pkgcache, rootfs, devino, c->previous_commit, subject,
-                                metadata, c->ref, &commit, &stats, cancellable, error);
+      if (overlay)
+        {
+          /* The union tree plus what the upper layer holds. */
+          ok = ostree_repo_prepare_transaction (c->pkgcache, NULL, cancellable, error);
+          if (ok && !tc_union_root_apply (overlay, c->pkgcache, union_tree, cancellable, error))
+            {
+              ostree_repo_abort_transaction (c->pkgcache, NULL, NULL);
+              ok = FALSE;
+            }
+          ok = ok && tc_assembler_finish_commit (c->pkgcache, union_tree, c->previous_commit,
+                                                 subject, metadata, c->ref, &commit, &stats,
+                                                 cancellable, error);
+        }
+      else
+        ok = tc_assembler_commit (c->pkgcache, rootfs, devino, c->previous_commit, subject,
+                                  metadata, c->ref, &commit, &stats, cancellable, error);
       tc_output_task_end (ok ? "done" : "failed");
     }
+  /* Unmounted before the root is removed: the lower layer is the cached checkout. */
+  g_clear_pointer (&overlay, tc_union_root_free);
   /* Removing the root (tens of thousands of links) runs beside publishing. */
   GThread *remover = g_thread_new ("treectl-rm-root", remove_root_thread, g_strdup (rootfs));
   ok = ok && publish (c, commit, cancellable, error);

@@ -15,8 +15,6 @@
 /* /dev/null is not a directory, so nothing can ever be created below it. */
 #define TC_RPM_NO_DBPATH "/dev/null/treectl-no-rpmdb"
 
-GRWLock tc_rpm_chroot_lock;
-
 gboolean
 tc_rpm_init (GError **error)
 {

@@ -27,12 +27,6 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC (rpmPubkey, rpmPubkeyFree, NULL)
  * (on Debian it defaults to ~/.rpmdb). Stages that want an rpmdb set %_dbpath themselves. */
 gboolean tc_rpm_init (GError **error);
 
-/* librpm chroot()s the whole process into the target root while rpmtsRun() writes an rpmdb,
- * so a path like /proc/self/fd/N (libostree links new objects through it) means something
- * else in every thread meanwhile. Writers of an rpmdb hold this for writing; threads that
- * may resolve absolute paths during that time hold it for reading. */
-extern GRWLock tc_rpm_chroot_lock;
-
 /* While alive, librpm's log messages are collected here instead of printed on stderr. */
 typedef struct TcRpmLogCapture TcRpmLogCapture;
 TcRpmLogCapture *tc_rpm_log_capture_begin (void);
