@@ -202,6 +202,18 @@ assert_has_file cache/union/commit
 assert_not_file_has_content <(ostree --repo=repo-plain ls -R sample/x86_64/base) stray-file
 ok "a union checkout without its stamp is checked out afresh"
 
+# Two composes sharing a cachedir: the one that finds the union checkout in use assembles a
+# plain checkout instead, and still composes.
+flock cache/union/lock sleep 60 &
+holder=$!
+wait_for 10 sh -c '! flock -n cache/union/lock true'
+treectl compose tree --repo=repo-plain --cachedir=cache --force-nocache compose/sample.yaml > compose-locked.out
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+assert_file_has_content compose-locked.out "Assembled a full checkout: another compose is using .*cache/union"
+ostree --repo=repo-plain fsck >/dev/null
+ok "a compose that finds the union checkout in use assembles a plain checkout"
+
 # A package rebuilt under the same NEVRA is another package: its rpmdb entry is replaced.
 build_rpm testpkg-lib version 1.1 \
   install 'mkdir -p $RPM_BUILD_ROOT/usr/bin && printf "#!/bin/sh\necho rebuilt\n" > $RPM_BUILD_ROOT/usr/bin/testpkg-lib && chmod 755 $RPM_BUILD_ROOT/usr/bin/testpkg-lib' \
