@@ -21,6 +21,7 @@
 #include "tc-importer.h"
 #include "tc-output.h"
 #include "tc-pkgcache.h"
+#include "tc-pkgdiff.h"
 #include "tc-postprocess.h"
 #include "tc-rpm-util.h"
 #include "tc-rpmmd.h"
@@ -53,6 +54,7 @@ typedef struct
   GMutex mirrored_lock;
   GHashTable *mirrored; /* file objects the import wrote to the output repo this run */
   GHashTable *imported; /* package commits imported (not taken from the cache) this run */
+  GVariant *complete_previous; /* the previous commit, when the output repo has all of it */
 } Compose;
 
 static void
@@ -69,6 +71,7 @@ compose_clear (Compose *c)
   g_free (c->cachedir);
   g_clear_pointer (&c->mirrored, g_hash_table_unref);
   g_clear_pointer (&c->imported, g_hash_table_unref);
+  g_clear_pointer (&c->complete_previous, g_variant_unref);
 }
 
 static OstreeRepo *
@@ -628,58 +631,30 @@ collect_changed (Compose *c, const char *tree, const char *meta, const char *pre
       || !add_once (seen, out, tree, OSTREE_OBJECT_TYPE_DIR_TREE))
     return TRUE;
 
-  g_autoptr(GVariant) dirtree = NULL;
-  g_autoptr(GVariant) prev = NULL;
-  if (!ostree_repo_load_variant (c->pkgcache, OSTREE_OBJECT_TYPE_DIR_TREE, tree, &dirtree, error)
-      || (prev_tree && !ostree_repo_load_variant (c->out_repo, OSTREE_OBJECT_TYPE_DIR_TREE,
-                                                  prev_tree, &prev, error)))
+  g_autoptr(GHashTable) files = NULL, dirs = NULL, prev_files = NULL, prev_dirs = NULL;
+  if (!tc_dirtree_load (c->pkgcache, tree, &files, &dirs, error)
+      || (prev_tree
+          && !tc_dirtree_load (c->out_repo, prev_tree, &prev_files, &prev_dirs, error)))
     return FALSE;
-  /* name -> checksum (files) and name -> "tree meta" (directories) of the previous entry */
-  g_autoptr(GHashTable) prev_files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_autoptr(GHashTable) prev_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                           (GDestroyNotify)g_strfreev);
-  GVariantIter it;
-  const char *name;
-  GVariant *csum_v, *meta_v;
-  if (prev)
+  GHashTableIter it;
+  gpointer name, value;
+  g_hash_table_iter_init (&it, files);
+  while (g_hash_table_iter_next (&it, &name, &value))
     {
-      g_autoptr(GVariant) files = g_variant_get_child_value (prev, 0);
-      g_variant_iter_init (&it, files);
-      while (g_variant_iter_loop (&it, "(&s@ay)", &name, &csum_v))
-        g_hash_table_insert (prev_files, (char *)name, ostree_checksum_from_bytes_v (csum_v));
-      g_autoptr(GVariant) dirs = g_variant_get_child_value (prev, 1);
-      g_variant_iter_init (&it, dirs);
-      while (g_variant_iter_loop (&it, "(&s@ay@ay)", &name, &csum_v, &meta_v))
-        {
-          char **pair = g_new0 (char *, 3);
-          pair[0] = ostree_checksum_from_bytes_v (csum_v);
-          pair[1] = ostree_checksum_from_bytes_v (meta_v);
-          g_hash_table_insert (prev_dirs, (char *)name, pair);
-        }
+      const char *before = prev_files ? g_hash_table_lookup (prev_files, name) : NULL;
+      if (!before || !g_str_equal (before, value))
+        add_once (seen, out, value, OSTREE_OBJECT_TYPE_FILE);
     }
-  g_autoptr(GVariant) files = g_variant_get_child_value (dirtree, 0);
-  g_variant_iter_init (&it, files);
-  while (g_variant_iter_loop (&it, "(&s@ay)", &name, &csum_v))
+  g_hash_table_iter_init (&it, dirs);
+  while (g_hash_table_iter_next (&it, &name, &value))
     {
-      g_autofree char *csum = ostree_checksum_from_bytes_v (csum_v);
-      const char *before = g_hash_table_lookup (prev_files, name);
-      if (!before || !g_str_equal (before, csum))
-        add_once (seen, out, csum, OSTREE_OBJECT_TYPE_FILE);
+      char **now = value;
+      char **before = prev_dirs ? g_hash_table_lookup (prev_dirs, name) : NULL;
+      if (!collect_changed (c, now[0], now[1], before ? before[0] : NULL,
+                            before ? before[1] : NULL, seen, out, error))
+        return FALSE;
     }
-  g_autoptr(GVariant) dirs = g_variant_get_child_value (dirtree, 1);
-  g_variant_iter_init (&it, dirs);
-  gboolean ok = TRUE;
-  while (ok && g_variant_iter_next (&it, "(&s@ay@ay)", &name, &csum_v, &meta_v))
-    {
-      g_autofree char *sub_tree = ostree_checksum_from_bytes_v (csum_v);
-      g_autofree char *sub_meta = ostree_checksum_from_bytes_v (meta_v);
-      char **before = g_hash_table_lookup (prev_dirs, name);
-      ok = collect_changed (c, sub_tree, sub_meta, before ? before[0] : NULL,
-                            before ? before[1] : NULL, seen, out, error);
-      g_variant_unref (csum_v);
-      g_variant_unref (meta_v);
-    }
-  return ok;
+  return TRUE;
 }
 
 /* Copies @commit and the objects it reaches that the output repo lacks, content objects on
@@ -696,22 +671,14 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
   g_autoptr(GPtrArray) content = g_ptr_array_new ();
   g_autoptr(GPtrArray) metadata = g_ptr_array_new ();
   g_autoptr(GVariant) new_commit = NULL;
-  g_autoptr(GVariant) prev_commit = complete_previous_commit (c);
   g_autofree char *prev_tree = NULL, *prev_meta = NULL;
-  if (prev_commit)
-    {
-      g_autoptr(GVariant) t = g_variant_get_child_value (prev_commit, 6);
-      g_autoptr(GVariant) m = g_variant_get_child_value (prev_commit, 7);
-      prev_tree = ostree_checksum_from_bytes_v (t);
-      prev_meta = ostree_checksum_from_bytes_v (m);
-    }
+  if (c->complete_previous)
+    tc_commit_get_root (c->complete_previous, &prev_tree, &prev_meta);
   gboolean ok = ostree_repo_load_commit (c->pkgcache, commit, &new_commit, NULL, error);
   if (ok)
     {
-      g_autoptr(GVariant) t = g_variant_get_child_value (new_commit, 6);
-      g_autoptr(GVariant) m = g_variant_get_child_value (new_commit, 7);
-      g_autofree char *tree = ostree_checksum_from_bytes_v (t);
-      g_autofree char *meta = ostree_checksum_from_bytes_v (m);
+      g_autofree char *tree = NULL, *meta = NULL;
+      tc_commit_get_root (new_commit, &tree, &meta);
       ok = collect_changed (c, tree, meta, prev_tree, prev_meta, seen, candidates, error);
     }
   for (guint i = 0; ok && i < candidates->len; i++)
@@ -1043,8 +1010,8 @@ merge_packages (Compose *c, GPtrArray *pkg_commits, GPtrArray *pkg_names,
   if (pkg_commits->len == 0
       || !ostree_repo_load_commit (c->pkgcache, pkg_commits->pdata[0], &first, NULL, error))
     return pkg_commits->len == 0 ? tc_throw (error, "no packages to assemble") : FALSE;
-  g_autoptr(GVariant) meta_v = g_variant_get_child_value (first, 7);
-  g_autofree char *meta = ostree_checksum_from_bytes_v (meta_v);
+  g_autofree char *meta = NULL;
+  tc_commit_get_root (first, NULL, &meta);
   ostree_mutable_tree_set_metadata_checksum (mtree, meta);
   return tc_assembler_merge_into_mtree (c->pkgcache, mtree, pkg_commits, pkg_names, error);
 }
@@ -1082,9 +1049,8 @@ start_from_previous_rpmdb (Compose *c, GPtrArray *pkg_commits, const char *rootf
         continue;
       const char *name, *epoch, *version, *release, *arch;
       g_variant_get_child (pkglist, i, "(&s&s&s&s&s)", &name, &epoch, &version, &release, &arch);
-      gboolean no_epoch = g_str_equal (epoch, "0");
-      g_ptr_array_add (erase, g_strdup_printf ("%s-%s%s%s-%s.%s", name, no_epoch ? "" : epoch,
-                                               no_epoch ? "" : ":", version, release, arch));
+      g_autoptr(TcPackage) pkg = tc_package_new (name, epoch, version, release, arch);
+      g_ptr_array_add (erase, tc_package_get_nevra (pkg));
     }
   for (guint i = 0; i < pkg_commits->len; i++)
     if (!g_hash_table_contains (before, pkg_commits->pdata[i]))
@@ -1204,11 +1170,11 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
     .mirror_data = c,
     .imported = c->imported,
   };
-  g_autoptr(GVariant) previous = complete_previous_commit (c);
+  c->complete_previous = complete_previous_commit (c);
   if (!prepublish_begin (c, cancellable, error)
       || !tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs, pkg_commits, pkg_names,
                                         &c->cache_hits, cancellable, error)
-      || !prepublish_cached (c, pkg_commits, previous != NULL, error))
+      || !prepublish_cached (c, pkg_commits, c->complete_previous != NULL, error))
     return FALSE;
 
   g_autofree char *tmpdir = g_build_filename (c->cachedir, "tmp", NULL);

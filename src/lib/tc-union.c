@@ -74,10 +74,7 @@ commit_root (OstreeRepo *repo, const char *commit, char **out_tree, char **out_m
   g_autoptr(GVariant) v = NULL;
   if (!ostree_repo_load_commit (repo, commit, &v, NULL, error))
     return FALSE;
-  g_autoptr(GVariant) t = g_variant_get_child_value (v, 6);
-  g_autoptr(GVariant) m = g_variant_get_child_value (v, 7);
-  *out_tree = ostree_checksum_from_bytes_v (t);
-  *out_meta = ostree_checksum_from_bytes_v (m);
+  tc_commit_get_root (v, out_tree, out_meta);
   return TRUE;
 }
 
@@ -100,35 +97,6 @@ typedef struct
   const char *commit; /* the new union commit */
   GCancellable *cancellable;
 } Sync;
-
-/* name -> checksum of a dirtree's files, and name -> {tree, meta} of its directories. */
-static gboolean
-load_dirtree (OstreeRepo *repo, const char *tree, GHashTable **out_files, GHashTable **out_dirs,
-              GError **error)
-{
-  g_autoptr(GVariant) v = NULL;
-  if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, tree, &v, error))
-    return FALSE;
-  *out_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  *out_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
-  g_autoptr(GVariant) files = g_variant_get_child_value (v, 0);
-  g_autoptr(GVariant) dirs = g_variant_get_child_value (v, 1);
-  GVariantIter it;
-  const char *name;
-  GVariant *a, *b;
-  g_variant_iter_init (&it, files);
-  while (g_variant_iter_loop (&it, "(&s@ay)", &name, &a))
-    g_hash_table_insert (*out_files, g_strdup (name), ostree_checksum_from_bytes_v (a));
-  g_variant_iter_init (&it, dirs);
-  while (g_variant_iter_loop (&it, "(&s@ay@ay)", &name, &a, &b))
-    {
-      char **pair = g_new0 (char *, 3);
-      pair[0] = ostree_checksum_from_bytes_v (a);
-      pair[1] = ostree_checksum_from_bytes_v (b);
-      g_hash_table_insert (*out_dirs, g_strdup (name), pair);
-    }
-  return TRUE;
-}
 
 /* Links the content object @csum as @name in @dfd (a symlink object becomes a symlink). */
 static gboolean
@@ -217,8 +185,8 @@ sync_dir (Sync *s, const char *path, const char *subpath, const char *old_tree,
   if (g_str_equal (old_tree, new_tree))
     return TRUE;
   g_autoptr(GHashTable) old_files = NULL, old_dirs = NULL, new_files = NULL, new_dirs = NULL;
-  if (!load_dirtree (s->repo, old_tree, &old_files, &old_dirs, error)
-      || !load_dirtree (s->repo, new_tree, &new_files, &new_dirs, error))
+  if (!tc_dirtree_load (s->repo, old_tree, &old_files, &old_dirs, error)
+      || !tc_dirtree_load (s->repo, new_tree, &new_files, &new_dirs, error))
     return FALSE;
   int dfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (dfd < 0)

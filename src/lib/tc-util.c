@@ -225,3 +225,49 @@ tc_break_hardlinks_below (const char *dir, GError **error)
     }
   return TRUE;
 }
+
+void
+tc_commit_get_root (GVariant *commit, char **out_tree, char **out_meta)
+{
+  if (out_tree)
+    {
+      g_autoptr(GVariant) t = g_variant_get_child_value (commit, 6);
+      *out_tree = ostree_checksum_from_bytes_v (t);
+    }
+  if (out_meta)
+    {
+      g_autoptr(GVariant) m = g_variant_get_child_value (commit, 7);
+      *out_meta = ostree_checksum_from_bytes_v (m);
+    }
+}
+
+gboolean
+tc_dirtree_load (OstreeRepo *repo, const char *checksum, GHashTable **out_files,
+                 GHashTable **out_dirs, GError **error)
+{
+  g_autoptr(GVariant) v = NULL;
+  if (!ostree_repo_load_variant (repo, OSTREE_OBJECT_TYPE_DIR_TREE, checksum, &v, error))
+    return FALSE;
+  g_autoptr(GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) dirs
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
+  g_autoptr(GVariant) file_list = g_variant_get_child_value (v, 0);
+  g_autoptr(GVariant) dir_list = g_variant_get_child_value (v, 1);
+  GVariantIter it;
+  const char *name;
+  GVariant *a, *b;
+  g_variant_iter_init (&it, file_list);
+  while (g_variant_iter_loop (&it, "(&s@ay)", &name, &a))
+    g_hash_table_insert (files, g_strdup (name), ostree_checksum_from_bytes_v (a));
+  g_variant_iter_init (&it, dir_list);
+  while (g_variant_iter_loop (&it, "(&s@ay@ay)", &name, &a, &b))
+    {
+      char **pair = g_new0 (char *, 3);
+      pair[0] = ostree_checksum_from_bytes_v (a);
+      pair[1] = ostree_checksum_from_bytes_v (b);
+      g_hash_table_insert (dirs, g_strdup (name), pair);
+    }
+  *out_files = g_steal_pointer (&files);
+  *out_dirs = g_steal_pointer (&dirs);
+  return TRUE;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <ostree.h>
 
 G_BEGIN_DECLS
 
@@ -32,5 +33,13 @@ gboolean tc_rm_rf (const char *path, gboolean keep_top, GError **error);
 gboolean tc_break_hardlink (const char *path, GError **error);
 /* tc_break_hardlink() for every regular file below the directory @dir. */
 gboolean tc_break_hardlinks_below (const char *dir, GError **error);
+
+/* The root dirtree and dirmeta checksums of a commit (either out may be NULL). */
+void tc_commit_get_root (GVariant *commit, char **out_tree, char **out_meta);
+
+/* The entries of dirtree @checksum in @repo: name -> content checksum of each file, and
+ * name -> { dirtree, dirmeta, NULL } of each directory. */
+gboolean tc_dirtree_load (OstreeRepo *repo, const char *checksum, GHashTable **out_files,
+                          GHashTable **out_dirs, GError **error);
 
 G_END_DECLS
