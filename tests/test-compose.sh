@@ -118,6 +118,13 @@ assert_not_file_has_content rpmdb-files.txt 'rpm.lock\|sqlite-shm\|sqlite-wal'
 rpm -qa --root="$test_tmpdir/co" --dbpath=/usr/lib/sysimage/rpm | sort > rpmqa.txt
 assert_streq "$(wc -l < rpmqa.txt)" 12
 assert_file_has_content rpmqa.txt '^testpkg-lib-1.0-1.noarch$'
+# What an install records beside the header: the install time and each file's state.
+rpm -q --root="$test_tmpdir/co" --dbpath=/usr/lib/sysimage/rpm \
+  --qf '%{INSTALLTIME} %{INSTALLTID}\n[%{FILESTATES:fstate} %{FILENAMES}\n]' testpkg-etc > states.txt
+read -r itime itid < states.txt
+[ "$itime" -gt 1700000000 ] && [ "$itid" -gt 1700000000 ] || fatal "no install time: $itime $itid"
+assert_file_has_content states.txt '^normal /etc/testpkg/a.conf$'
+assert_not_file_has_content states.txt '^not installed'
 # Fedora's rpm defaults to this dbpath; Debian's (~/.rpmdb) needs it spelled out.
 assert_has_dir co/usr/lib/sysimage/rpm
 assert_streq "$(readlink co/usr/share/rpm)" ../lib/sysimage/rpm
@@ -268,6 +275,28 @@ assert_file_has_content dry.out "was being written when a compose stopped; start
 assert_not_has_file cache/treectl-unsynced
 assert_streq "$(ostree --repo=cache/repo refs | grep -c '^treectl/pkg/' || true)" 0
 ok "an unsynced package cache (a compose that crashed) is started afresh"
+
+# documentation: false leaves %doc files out of the tree, and the rpmdb records them as not
+# installed (as rpm --excludedocs does) and the package's other files as normal.
+build_rpm testpkg-doc install 'mkdir -p $RPM_BUILD_ROOT/usr/share/doc/testpkg-doc $RPM_BUILD_ROOT/usr/bin && echo readme > $RPM_BUILD_ROOT/usr/share/doc/testpkg-doc/README && echo "#!/bin/sh" > $RPM_BUILD_ROOT/usr/bin/testpkg-doc' \
+  files '%doc /usr/share/doc/testpkg-doc/README'$'\n''/usr/bin/testpkg-doc'
+make_repo
+cat > compose/nodocs.yaml <<'YAML'
+include: base.yaml
+ref: sample/x86_64/nodocs
+packages: [testpkg-doc]
+documentation: false
+YAML
+ostree --repo=repo-nodocs init --mode=archive
+treectl compose tree --repo=repo-nodocs --cachedir=cache-nodocs compose/nodocs.yaml >/dev/null
+ostree --repo=repo-nodocs checkout sample/x86_64/nodocs co-nodocs >/dev/null
+assert_has_file co-nodocs/usr/bin/testpkg-doc
+assert_not_has_file co-nodocs/usr/share/doc/testpkg-doc/README
+rpm -q --root="$test_tmpdir/co-nodocs" --dbpath=/usr/lib/sysimage/rpm \
+  --qf '[%{FILESTATES:fstate} %{FILENAMES}\n]' testpkg-doc > doc-states.txt
+assert_file_has_content doc-states.txt '^not installed /usr/share/doc/testpkg-doc/README$'
+assert_file_has_content doc-states.txt '^normal /usr/bin/testpkg-doc$'
+ok "documentation: false leaves %doc out; the rpmdb lists those files as not installed"
 
 # The composed commit deploys with the host path.
 SYSROOT="$test_tmpdir/sysroot"

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tc-assembler.h"
@@ -99,44 +100,99 @@ ensure_symlink (const char *rootfs, const char *path, const char *target, GError
   return TRUE;
 }
 
-/* rpm re-reads each package's header from its file even for a database-only install:
- * hand it the package's lead, signature and header (kept at import), without payload. */
-static void *
-rpmdb_notify (const void *h, const rpmCallbackType what, const rpm_loff_t amount,
-              const rpm_loff_t total, fnpyKey key, rpmCallbackData data)
+/* A transaction that only erases @erase_nevras from the database at @ts's path (it runs no
+ * scripts and touches no files). */
+static gboolean
+erase_packages (rpmts ts, const char *const *erase_nevras, const char *rootfs, GError **error)
 {
-  static FD_t open_fd;
-  switch (what)
+  if (rpmtsOpenDB (ts, O_RDWR) != 0)
+    return tc_throw (error, "rpmdb: cannot open the database in %s", rootfs);
+  for (const char *const *e = erase_nevras; *e; e++)
     {
-    case RPMCALLBACK_INST_OPEN_FILE:
-      open_fd = Fopen (key, "r.ufdio");
-      return open_fd;
-    case RPMCALLBACK_INST_CLOSE_FILE:
-      if (open_fd)
-        Fclose (open_fd);
-      open_fd = NULL;
-      return NULL;
-    default:
-      return NULL;
+      gboolean found = FALSE;
+      rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
+      Header h;
+      while (mi && (h = rpmdbNextIterator (mi)) != NULL)
+        {
+          g_autofree char *nevra = tc_rpm_header_nevra (h);
+          if (g_str_equal (nevra, *e))
+            {
+              found = rpmtsAddEraseElement (ts, h, rpmdbGetIteratorOffset (mi)) == 0;
+              break;
+            }
+        }
+      rpmdbFreeIterator (mi);
+      if (!found)
+        return tc_throw (error, "rpmdb: cannot remove %s: it is not in the database", *e);
     }
+  rpmtsOrder (ts);
+  int rc = rpmtsRun (ts, NULL, RPMPROB_FILTER_DISKSPACE | RPMPROB_FILTER_DISKNODES);
+  if (rc != 0)
+    {
+      g_autoptr(GString) problems = g_string_new ("");
+      rpmps ps = rpmtsProblems (ts);
+      rpmpsi psi = rpmpsInitIterator (ps);
+      rpmProblem prob;
+      while ((prob = rpmpsiNext (psi)) != NULL)
+        {
+          char *text = rpmProblemString (prob);
+          g_string_append_printf (problems, "\n  %s", text);
+          free (text);
+        }
+      rpmpsFreeIterator (psi);
+      rpmpsFree (ps);
+      return tc_throw (error, "rpmdb: removing packages from the database in %s failed (rpm "
+                              "returned %d)%s",
+                       rootfs, rc, problems->str);
+    }
+  rpmtsEmpty (ts);
+  return TRUE;
 }
 
-static char *
-write_header_file (OstreeRepo *repo, const char *commit_checksum, const char *dir, guint index,
-                   GError **error)
+/* Records the package of commit @commit_checksum as installed, with the tags an install
+ * adds to the header (as librpm's own install does): the transaction id and time, the color
+ * and each file's state, "not installed" for the documentation the import left out. */
+static gboolean
+add_package (OstreeRepo *repo, rpmtxn txn, const char *commit_checksum, rpm_tid_t tid,
+             rpm_color_t color, GError **error)
 {
-  g_autoptr(GVariant) bytes = load_commit_bytes (
-      repo, commit_checksum, "treectl.rpm.headerbytes",
-      " (imported by an older treectl: remove the --cachedir to import again)", error);
-  if (!bytes)
-    return NULL;
-  g_autofree char *name = g_strdup_printf ("%u.rpm", index);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  gsize len = 0;
-  const guint8 *data = g_variant_get_fixed_array (bytes, &len, 1);
-  if (!g_file_set_contents (path, (const char *)data, len, error))
-    return NULL;
-  return g_steal_pointer (&path);
+  g_autoptr(GVariant) commit = NULL;
+  if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
+    return FALSE;
+  g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
+  gboolean nodocs = FALSE;
+  (void)g_variant_lookup (metadata, "treectl.nodocs", "b", &nodocs);
+  Header h = tc_assembler_load_header (repo, commit_checksum, error);
+  if (!h)
+    return FALSE;
+  struct rpmtd_s flags;
+  if (headerGet (h, RPMTAG_FILEFLAGS, &flags, HEADERGET_MINMEM))
+    {
+      rpm_count_t n = rpmtdCount (&flags);
+      g_autofree char *states = g_malloc0 (n ? n : 1);
+      for (rpm_count_t i = 0; rpmtdNext (&flags) >= 0; i++)
+        {
+          const uint32_t *f = rpmtdGetUint32 (&flags);
+          states[i] = nodocs && f && (*f & RPMFILE_DOC) ? RPMFILE_STATE_NOTINSTALLED
+                                                         : RPMFILE_STATE_NORMAL;
+        }
+      rpmtdFreeData (&flags);
+      headerDel (h, RPMTAG_FILESTATES);
+      headerPutChar (h, RPMTAG_FILESTATES, states, n);
+    }
+  rpm_time_t now = (rpm_time_t)time (NULL);
+  headerDel (h, RPMTAG_INSTALLTID);
+  headerPutUint32 (h, RPMTAG_INSTALLTID, &tid, 1);
+  headerDel (h, RPMTAG_INSTALLTIME);
+  headerPutUint32 (h, RPMTAG_INSTALLTIME, &now, 1);
+  headerDel (h, RPMTAG_INSTALLCOLOR);
+  headerPutUint32 (h, RPMTAG_INSTALLCOLOR, &color, 1);
+  rpmRC rc = rpmtsImportHeader (txn, h, 0);
+  headerFree (h);
+  if (rc != RPMRC_OK)
+    return tc_throw (error, "rpmdb: cannot add the header of package commit %s",
+                     commit_checksum);
+  return TRUE;
 }
 
 gboolean
@@ -156,96 +212,35 @@ tc_assembler_write_rpmdb (OstreeRepo *repo, GPtrArray *pkg_commits,
   /* Never touch the host's (or ~/.rpmdb): the database lives in the tree. The root stays
    * "/" with the tree's database path spelled out: with any other root librpm chroot()s the
    * whole process while it writes, which changes what every other thread's absolute paths
-   * (libostree's /proc/self/fd/N links among them) mean. Nothing but the database is
-   * written (RPMTRANS_FLAG_JUSTDB). */
+   * (libostree's /proc/self/fd/N links among them) mean. */
   rpmPushMacro (NULL, "_dbpath", NULL, dbdir, RMIL_CMDLINE);
-
   g_auto(rpmts) ts = rpmtsCreate ();
-  if (rpmtsSetRootDir (ts, "/") != 0)
-    return tc_throw (error, "rpmdb: cannot use root /");
-  /* The packages were verified at import; the stored headers carry no signature header. */
-  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
-  rpmtsSetVfyFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS | _RPMVSF_NOHEADER
-                            | _RPMVSF_NOPAYLOAD);
-  rpmtsSetVfyLevel (ts, 0);
+  gboolean ok = rpmtsSetRootDir (ts, "/") == 0;
+  if (!ok)
+    tc_throw (error, "rpmdb: cannot use root /");
   /* Only the database: no scripts, no plugins (SELinux, inhibitors) touching the host. */
   rpmtsSetFlags (ts, RPMTRANS_FLAG_JUSTDB | RPMTRANS_FLAG_NOSCRIPTS | RPMTRANS_FLAG_NOTRIGGERS
-                         | RPMTRANS_FLAG_NOFILEDIGEST | RPMTRANS_FLAG_NOPLUGINS
-                         | RPMTRANS_FLAG_NOCONTEXTS | RPMTRANS_FLAG_NOCAPS);
-  g_autofree char *hdrdir = g_dir_make_tmp ("treectl-rpmdb-XXXXXX", error);
-  if (!hdrdir)
-    return FALSE;
-  g_autoptr(GPtrArray) hdrfiles = g_ptr_array_new_with_free_func (g_free);
-  rpmtsSetNotifyCallback (ts, rpmdb_notify, NULL);
-  if (erase_nevras && erase_nevras[0] && rpmtsOpenDB (ts, O_RDWR) != 0)
-    return tc_throw (error, "rpmdb: cannot open the database in %s", rootfs);
-  for (const char *const *e = erase_nevras; e && *e; e++)
-    {
-      gboolean found = FALSE;
-      rpmdbMatchIterator mi = rpmtsInitIterator (ts, RPMDBI_PACKAGES, NULL, 0);
-      Header h;
-      while (mi && (h = rpmdbNextIterator (mi)) != NULL)
-        {
-          g_autofree char *nevra = tc_rpm_header_nevra (h);
-          if (g_str_equal (nevra, *e))
-            {
-              found = rpmtsAddEraseElement (ts, h, rpmdbGetIteratorOffset (mi)) == 0;
-              break;
-            }
-        }
-      rpmdbFreeIterator (mi);
-      if (!found)
-        return tc_throw (error, "rpmdb: cannot remove %s: it is not in the database", *e);
-    }
-  for (guint i = 0; i < pkg_commits->len; i++)
-    {
-      Header h = tc_assembler_load_header (repo, pkg_commits->pdata[i], error);
-      if (!h)
-        return FALSE;
-      char *hdrfile = write_header_file (repo, pkg_commits->pdata[i], hdrdir, i, error);
-      if (!hdrfile)
-        {
-          headerFree (h);
-          return FALSE;
-        }
-      g_ptr_array_add (hdrfiles, hdrfile);
-      int rc = rpmtsAddInstallElement (ts, h, hdrfile, 0, NULL);
-      headerFree (h);
-      if (rc != 0)
-        return tc_throw (error, "rpmdb: cannot add the header of package commit %s",
-                         (char *)pkg_commits->pdata[i]);
-    }
-  rpmtsOrder (ts);
-  rpmprobFilterFlags filter = RPMPROB_FILTER_REPLACEPKG | RPMPROB_FILTER_OLDPACKAGE
-                              | RPMPROB_FILTER_REPLACENEWFILES | RPMPROB_FILTER_REPLACEOLDFILES
-                              | RPMPROB_FILTER_DISKSPACE | RPMPROB_FILTER_DISKNODES
-                              | RPMPROB_FILTER_IGNOREARCH | RPMPROB_FILTER_IGNOREOS;
-  int rc = rpmtsRun (ts, NULL, filter);
+                         | RPMTRANS_FLAG_NOPLUGINS | RPMTRANS_FLAG_NOCONTEXTS);
+  rpmtsSetVSFlags (ts, _RPMVSF_NOSIGNATURES | _RPMVSF_NODIGESTS);
+  if (ok && erase_nevras && erase_nevras[0])
+    ok = erase_packages (ts, erase_nevras, rootfs, error);
+  /* The packages are added to the database directly, not by a transaction run: the files
+   * are in the tree already, and a run would only fingerprint each of them against the
+   * host's root and then syncfs() the filesystem that holds the tree. */
+  rpmtxn txn = ok ? rpmtxnBegin (ts, RPMTXN_WRITE) : NULL;
+  if (ok && !txn)
+    ok = tc_throw (error, "rpmdb: cannot lock the database in %s", rootfs);
+  rpm_tid_t tid = rpmtsGetTid (ts);
+  for (guint i = 0; ok && i < pkg_commits->len; i++)
+    ok = add_package (repo, txn, pkg_commits->pdata[i], tid, rpmtsColor (ts), error);
+  if (txn)
+    rpmtxnEnd (txn);
+  rpmtsCloseDB (ts);
   rpmPopMacro (NULL, "_dbpath");
-  for (guint i = 0; i < hdrfiles->len; i++)
-    (void)unlink (hdrfiles->pdata[i]);
-  (void)rmdir (hdrdir);
-  if (rc != 0)
-    {
-      g_autoptr(GString) problems = g_string_new ("");
-      rpmps ps = rpmtsProblems (ts);
-      rpmpsi psi = rpmpsInitIterator (ps);
-      rpmProblem prob;
-      while ((prob = rpmpsiNext (psi)) != NULL)
-        {
-          char *text = rpmProblemString (prob);
-          g_string_append_printf (problems, "\n  %s", text);
-          free (text);
-        }
-      rpmpsFreeIterator (psi);
-      rpmpsFree (ps);
-      return tc_throw (error, "rpmdb: writing the package database in %s failed (rpm returned "
-                              "%d)%s",
-                       rootfs, rc, problems->str);
-    }
+  if (!ok)
+    return FALSE;
   /* Only the database belongs in the tree: not librpm's lock nor SQLite's shared-memory
    * and write-ahead files, which readers would otherwise write to through hardlinks. */
-  rpmtsCloseDB (ts);
   static const char *const transient[] = { ".rpm.lock", "rpmdb.sqlite-shm", "rpmdb.sqlite-wal" };
   for (guint i = 0; i < G_N_ELEMENTS (transient); i++)
     {

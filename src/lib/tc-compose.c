@@ -376,12 +376,21 @@ typedef struct PrePublish
   GThreadPool *writer; /* MirrorJob: imported files, from memory */
   GMutex budget_lock;
   GCond budget_cond;
-  guint64 in_flight; /* bytes handed to the writer and not written yet */
+  guint64 in_flight;    /* bytes handed to the writer and not written yet */
+  gboolean import_done; /* the import ended (or failed): the writers no longer hold back */
+  GThread *flusher;     /* writes back what the import wrote, while the root is assembled */
 } PrePublish;
 
-/* Bytes the import may get ahead of the writer: what is left when the import ends keeps
- * the other cores busy while the root is assembled. */
-#define MIRROR_BUDGET (128 * 1024 * 1024)
+/* Bytes the import may get ahead of the writers. */
+#define MIRROR_BUDGET (56 * 1024 * 1024)
+/* While the import runs, the writers start a file only when more than this is waiting.
+ * The import keeps every core busy by itself; what the writers leave for the end (40 to
+ * 56 MiB, two to three CPU-seconds of compression on the benchmark's machine) then runs on
+ * the cores that assembly, the scriptlets and the rpmdb, all in one thread, leave idle, and
+ * is done about when they are. The import never waits for a writer that holds back: a file
+ * it hands over is at most TC_IMPORTER_INMEMORY_MAX bytes. */
+#define MIRROR_HOLD (40 * 1024 * 1024)
+G_STATIC_ASSERT (MIRROR_HOLD + TC_IMPORTER_INMEMORY_MAX <= MIRROR_BUDGET);
 
 typedef struct
 {
@@ -456,6 +465,10 @@ mirror_job_run (gpointer data, gpointer user_data)
   Compose *c = user_data;
   PrePublish *pp = c->prepublish;
   GError *local_error = NULL;
+  g_mutex_lock (&pp->budget_lock);
+  while (!pp->import_done && pp->in_flight < MIRROR_HOLD)
+    g_cond_wait (&pp->budget_cond, &pp->budget_lock);
+  g_mutex_unlock (&pp->budget_lock);
   if (!g_cancellable_is_cancelled (pp->run.cancellable))
     {
       gboolean ok = tc_importer_write_trusted (c->out_repo, job->checksum, job->info, job->xattrs,
@@ -496,6 +509,8 @@ mirror_file (OstreeRepo *from, const char *checksum, GFileInfo *info, GVariant *
   g_mutex_lock (&pp->budget_lock);
   while (pp->in_flight > 0 && pp->in_flight + size > MIRROR_BUDGET)
     g_cond_wait (&pp->budget_cond, &pp->budget_lock);
+  if (pp->in_flight < MIRROR_HOLD && pp->in_flight + size >= MIRROR_HOLD)
+    g_cond_broadcast (&pp->budget_cond);
   pp->in_flight += size;
   g_mutex_unlock (&pp->budget_lock);
   MirrorJob *job = g_new0 (MirrorJob, 1);
@@ -524,6 +539,33 @@ prepublish_begin (Compose *c, GCancellable *cancellable, GError **error)
   pp->writer = g_thread_pool_new (mirror_job_run, c, CLAMP (g_get_num_processors (), 1, 4), FALSE,
                                   error);
   return pp->writer != NULL;
+}
+
+static gpointer
+flush_thread (gpointer data)
+{
+  (void)syncfs (GPOINTER_TO_INT (data));
+  return NULL;
+}
+
+/* Once the import has ended (or failed), the writers no longer hold back, and leave one core
+ * to the compose's own thread. With @flush, the disk starts writing back what the import
+ * wrote (a gigabyte for a few hundred packages) now, beside assembly, rather than in the
+ * syncfs() that commits the transaction: the kernel's dirty limits would not start it. */
+static void
+prepublish_import_done (Compose *c, gboolean flush)
+{
+  PrePublish *pp = c->prepublish;
+  if (!pp || pp->import_done)
+    return;
+  if (flush)
+    pp->flusher = g_thread_new ("treectl-flush", flush_thread,
+                                GINT_TO_POINTER (ostree_repo_get_dfd (c->out_repo)));
+  g_thread_pool_set_max_threads (pp->writer, MAX (g_get_num_processors () - 1, 1), NULL);
+  g_mutex_lock (&pp->budget_lock);
+  pp->import_done = TRUE;
+  g_cond_broadcast (&pp->budget_cond);
+  g_mutex_unlock (&pp->budget_lock);
 }
 
 /* Copies, in the background, the files of the packages that came from the cache (the
@@ -556,12 +598,15 @@ prepublish_finish (Compose *c, gboolean abort, GError **error)
     return TRUE;
   if (abort)
     g_cancellable_cancel (pp->run.cancellable);
-  else if (pp->pool)
+  prepublish_import_done (c, FALSE);
+  if (!abort && pp->pool)
     g_thread_pool_set_max_threads (pp->pool, CLAMP (g_get_num_processors (), 1, 4), NULL);
   if (pp->writer)
     g_thread_pool_free (pp->writer, FALSE, TRUE);
   if (pp->pool)
     g_thread_pool_free (pp->pool, FALSE, TRUE);
+  if (pp->flusher)
+    g_thread_join (pp->flusher);
   GError *copy_error = pp->run.error;
   g_mutex_clear (&pp->run.lock);
   g_mutex_clear (&pp->budget_lock);
@@ -662,9 +707,6 @@ collect_changed (Compose *c, const char *tree, const char *meta, const char *pre
 static gboolean
 copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
 {
-  /* The transaction is open already: package files were written to it during the import. */
-  if (!prepublish_finish (c, FALSE, error))
-    return FALSE;
   g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
   g_autoptr(GHashTable) seen = g_hash_table_new_full (ostree_hash_object_name, g_variant_equal,
                                                       (GDestroyNotify)g_variant_unref, NULL);
@@ -681,6 +723,15 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
       tc_commit_get_root (new_commit, &tree, &meta);
       ok = collect_changed (c, tree, meta, prev_tree, prev_meta, seen, candidates, error);
     }
+  /* The transaction is open already: package files were written to it during the import,
+   * and the last of them while the tree above was walked. */
+  if (!ok)
+    {
+      (void)prepublish_finish (c, TRUE, NULL);
+      return FALSE;
+    }
+  if (!prepublish_finish (c, FALSE, error))
+    return FALSE;
   for (guint i = 0; ok && i < candidates->len; i++)
     {
       const char *checksum;
@@ -1171,10 +1222,13 @@ run_compose (Compose *c, GVariant **out_result, GCancellable *cancellable, GErro
     .imported = c->imported,
   };
   c->complete_previous = complete_previous_commit (c);
-  if (!prepublish_begin (c, cancellable, error)
-      || !tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs, pkg_commits, pkg_names,
-                                        &c->cache_hits, cancellable, error)
-      || !prepublish_cached (c, pkg_commits, c->complete_previous != NULL, error))
+  if (!prepublish_begin (c, cancellable, error))
+    return FALSE;
+  gboolean imported = tc_pkgcache_fetch_and_import (&fetch_opts, c->pool, &c->installs,
+                                                    pkg_commits, pkg_names, &c->cache_hits,
+                                                    cancellable, error);
+  prepublish_import_done (c, imported);
+  if (!imported || !prepublish_cached (c, pkg_commits, c->complete_previous != NULL, error))
     return FALSE;
 
   g_autofree char *tmpdir = g_build_filename (c->cachedir, "tmp", NULL);

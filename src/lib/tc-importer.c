@@ -835,11 +835,6 @@ write_dirmeta (Importer *self, guint32 mode, char **out_checksum, GCancellable *
   return TRUE;
 }
 
-/* Files up to this size are read into memory, hashed with librpm's digests and written as
- * trusted objects: libostree would otherwise hash every byte again with GLib's portable
- * sha256, several times slower than libgcrypt's. Larger files are streamed. */
-#define TC_INMEMORY_FILE_MAX (16 * 1024 * 1024)
-
 /* The content checksum libostree gives a file: sha256 over its object stream (header with
  * uid, gid, mode and xattrs, then the bytes). */
 static char *
@@ -936,7 +931,7 @@ write_regfile (Importer *self, rpmfi fi, const Entry *e, char **out_checksum,
 
   g_autofree char *checksum = NULL;
   g_autoptr (GBytes) data = NULL;
-  if (size <= TC_INMEMORY_FILE_MAX)
+  if (size <= TC_IMPORTER_INMEMORY_MAX)
     {
       guint8 *buf = g_malloc (size ? size : 1);
       data = g_bytes_new_take (buf, size);
@@ -1136,17 +1131,6 @@ commit_metadata (Importer *self, GError **error)
   g_autofree void *blob = headerExport (h, &blob_len);
   g_variant_builder_add (&b, "{sv}", "treectl.rpm.header",
                          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob, blob_len, 1));
-  /* Lead, signature and header as in the file: writing the rpmdb needs a header-only
-   * package to hand to librpm. */
-  g_autofree guint8 *head = g_malloc (self->payload_start);
-  if (pread (self->fd, head, self->payload_start, 0) != (gssize)self->payload_start)
-    {
-      g_variant_builder_clear (&b);
-      return (tc_throw_errno_prefix (error, "reading the header of %s", self->rpm_path), NULL);
-    }
-  g_variant_builder_add (&b, "{sv}", "treectl.rpm.headerbytes",
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, head,
-                                                    self->payload_start, 1));
   g_variant_builder_add (&b, "{sv}", "treectl.rpm.sha256", g_variant_new_string (self->sha256));
   g_variant_builder_add (&b, "{sv}", "treectl.unpack-version",
                          g_variant_new_uint32 (TC_IMPORTER_UNPACK_VERSION));

@@ -20,6 +20,12 @@ typedef enum
   TC_IMPORT_FLAGS_SKIP_UNSUPPORTED = 1 << 2,
 } TcImportFlags;
 
+/* Files up to this size are read into memory, hashed with librpm's digests and written as
+ * trusted objects: libostree would otherwise hash every byte again with GLib's portable
+ * sha256, several times slower than libgcrypt's. Larger files are streamed. The mirror
+ * function gets the bytes of the files read into memory. */
+#define TC_IMPORTER_INMEMORY_MAX (16 * 1024 * 1024)
+
 typedef gboolean (*TcImportMirrorFunc) (OstreeRepo *repo, const char *checksum, GFileInfo *info,
                                         GVariant *xattrs, GBytes *data, gpointer user_data,
                                         GCancellable *cancellable, GError **error);

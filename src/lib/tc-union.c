@@ -304,7 +304,12 @@ tc_union_root_new (OstreeRepo *pkgcache, const char *cachedir, OstreeMutableTree
   g_autofree char *options = g_strdup_printf (
       "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,index=off,metacopy=off,xino=off",
       lower, u->upper, work);
-  if (mount ("overlay", rootfs, "overlay", 0, options) < 0)
+  /* "volatile" (Linux 5.10): the upper layer is scratch space the commit is read from, so
+   * neither a sync inside the root nor the unmount needs to flush the whole filesystem it
+   * lives on. */
+  g_autofree char *volatile_options = g_strconcat (options, ",volatile", NULL);
+  if (mount ("overlay", rootfs, "overlay", 0, volatile_options) < 0
+      && (errno != EINVAL || mount ("overlay", rootfs, "overlay", 0, options) < 0))
     {
       *out_why = g_strdup_printf ("overlayfs: %s", g_strerror (errno));
       (void)rmdir (rootfs);
