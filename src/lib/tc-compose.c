@@ -35,7 +35,7 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pool, pool_free)
 
 /* Everything one compose run holds. */
-typedef struct Compose
+typedef struct
 {
   const TcComposeOptions *opts;
   TcTreefile *treefile;
@@ -335,10 +335,7 @@ typedef struct
   GMutex lock;
   GError *error;
   GCancellable *cancellable;
-  struct Compose *note; /* when set, file objects copied are added to its mirrored set */
 } CopyRun;
-
-static void note_mirrored (struct Compose *c, const char *checksum);
 
 static void
 copy_object (gpointer data, gpointer user_data)
@@ -351,10 +348,8 @@ copy_object (gpointer data, gpointer user_data)
   g_autoptr(GError) local_error = NULL;
   if (!g_cancellable_is_cancelled (run->cancellable))
     {
-      if (ostree_repo_import_object_from_with_trust (run->to, run->from, type, checksum, TRUE,
-                                                     run->cancellable, &local_error)
-          && run->note && type == OSTREE_OBJECT_TYPE_FILE)
-        note_mirrored (run->note, checksum);
+      ostree_repo_import_object_from_with_trust (run->to, run->from, type, checksum, TRUE,
+                                                 run->cancellable, &local_error);
     }
   if (local_error)
     {
@@ -368,20 +363,15 @@ copy_object (gpointer data, gpointer user_data)
     }
 }
 
-/* Publishing starts early: the import hands each new package file to writer threads that
- * write it into the output repo (compressing each for an archive repo is most of the
- * publish time) while the import, assembly, scriptlets, postprocessing and the commit run.
- * Package files go into a transaction of their own, on a second handle of the output repo:
- * it is aborted on any failure before publishing, so a failed compose leaves the output
- * repo as it was, and once the compose has its signed commit, libostree moves those files
- * into place in a thread while the main thread writes the tree's metadata in the other
- * transaction, which moves the ref. */
+/* Publishing starts early: once the packages are imported, their files are copied into the
+ * output repo (compressing each for an archive repo is most of the publish time) by a
+ * background thread while assembly, scriptlets, postprocessing and the commit run on the
+ * main thread. All of it happens in one output repo transaction, committed only with the
+ * final commit and aborted on any failure, so a failed compose leaves the output repo as
+ * it was. */
 typedef struct PrePublish
 {
   CopyRun run;
-  OstreeRepo *repo;    /* the output repo's second handle, in the files' transaction */
-  GThread *committer;  /* commits that transaction (prepublish_commit_start) */
-  GError *commit_error;
   GThreadPool *pool;   /* copies of cached packages' files */
   GThreadPool *writer; /* MirrorJob: imported files, from memory */
   GMutex budget_lock;
@@ -481,7 +471,7 @@ mirror_job_run (gpointer data, gpointer user_data)
   g_mutex_unlock (&pp->budget_lock);
   if (!g_cancellable_is_cancelled (pp->run.cancellable))
     {
-      gboolean ok = tc_importer_write_trusted (pp->repo, job->checksum, job->info, job->xattrs,
+      gboolean ok = tc_importer_write_trusted (c->out_repo, job->checksum, job->info, job->xattrs,
                                                job->data, pp->run.cancellable, &local_error);
       if (ok)
         note_mirrored (c, job->checksum);
@@ -510,7 +500,7 @@ mirror_file (OstreeRepo *from, const char *checksum, GFileInfo *info, GVariant *
   if (data == NULL)
     {
       gboolean ok = ostree_repo_import_object_from_with_trust (
-          pp->repo, from, OSTREE_OBJECT_TYPE_FILE, checksum, TRUE, cancellable, error);
+          c->out_repo, from, OSTREE_OBJECT_TYPE_FILE, checksum, TRUE, cancellable, error);
       if (ok)
         note_mirrored (c, checksum);
       return ok;
@@ -532,19 +522,16 @@ mirror_file (OstreeRepo *from, const char *checksum, GFileInfo *info, GVariant *
   return TRUE;
 }
 
-/* Opens the output repo transaction for package files, before packages are imported: the
- * import writes each new package file there too, while it has the bytes. */
+/* Opens the output repo transaction that the whole compose writes in, before packages are
+ * imported: the import writes each new package file there too, while it has the bytes. */
 static gboolean
 prepublish_begin (Compose *c, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(OstreeRepo) repo = ostree_repo_new (ostree_repo_get_path (c->out_repo));
-  if (!ostree_repo_open (repo, cancellable, error)
-      || !ostree_repo_prepare_transaction (repo, NULL, cancellable, error))
+  if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
     return FALSE;
   PrePublish *pp = g_new0 (PrePublish, 1);
-  pp->repo = g_steal_pointer (&repo);
-  pp->run = (CopyRun){ .from = c->pkgcache, .to = pp->repo, .cancellable = g_cancellable_new (),
-                       .note = c };
+  pp->run = (CopyRun){ .from = c->pkgcache, .to = c->out_repo,
+                       .cancellable = g_cancellable_new () };
   g_mutex_init (&pp->run.lock);
   g_mutex_init (&pp->budget_lock);
   g_cond_init (&pp->budget_cond);
@@ -573,7 +560,7 @@ prepublish_import_done (Compose *c, gboolean flush)
     return;
   if (flush)
     pp->flusher = g_thread_new ("treectl-flush", flush_thread,
-                                GINT_TO_POINTER (ostree_repo_get_dfd (pp->repo)));
+                                GINT_TO_POINTER (ostree_repo_get_dfd (c->out_repo)));
   g_thread_pool_set_max_threads (pp->writer, MAX (g_get_num_processors () - 1, 1), NULL);
   g_mutex_lock (&pp->budget_lock);
   pp->import_done = TRUE;
@@ -601,92 +588,40 @@ prepublish_cached (Compose *c, GPtrArray *pkg_commits, gboolean have_previous, G
   return TRUE;
 }
 
-static void
-prepublish_free (Compose *c)
-{
-  PrePublish *pp = c->prepublish;
-  g_mutex_clear (&pp->run.lock);
-  g_mutex_clear (&pp->budget_lock);
-  g_cond_clear (&pp->budget_cond);
-  g_object_unref (pp->run.cancellable);
-  g_clear_error (&pp->commit_error);
-  g_object_unref (pp->repo);
-  g_free (pp);
-  c->prepublish = NULL;
-}
-
-/* Waits for the early copies. With @abort, or when a copy failed (returning FALSE with its
- * error), stops them and drops the files' transaction; otherwise leaves it for
- * prepublish_commit_start(). */
+/* Waits for the early copies; with @abort, stops them and drops the transaction. Returns
+ * FALSE with the first copy error. */
 static gboolean
 prepublish_finish (Compose *c, gboolean abort, GError **error)
 {
   PrePublish *pp = c->prepublish;
   if (!pp)
     return TRUE;
-  if (pp->committer)
-    {
-      /* Committing already: wait for it (it cannot be taken back). */
-      g_thread_join (g_steal_pointer (&pp->committer));
-      prepublish_free (c);
-      return TRUE;
-    }
   if (abort)
     g_cancellable_cancel (pp->run.cancellable);
   prepublish_import_done (c, FALSE);
   if (!abort && pp->pool)
     g_thread_pool_set_max_threads (pp->pool, CLAMP (g_get_num_processors (), 1, 4), NULL);
   if (pp->writer)
-    g_thread_pool_free (g_steal_pointer (&pp->writer), FALSE, TRUE);
+    g_thread_pool_free (pp->writer, FALSE, TRUE);
   if (pp->pool)
-    g_thread_pool_free (g_steal_pointer (&pp->pool), FALSE, TRUE);
+    g_thread_pool_free (pp->pool, FALSE, TRUE);
   if (pp->flusher)
-    g_thread_join (g_steal_pointer (&pp->flusher));
-  GError *copy_error = g_steal_pointer (&pp->run.error);
-  if (!abort && !copy_error)
-    return TRUE;
-  ostree_repo_abort_transaction (pp->repo, NULL, NULL);
-  prepublish_free (c);
+    g_thread_join (pp->flusher);
+  GError *copy_error = pp->run.error;
+  g_mutex_clear (&pp->run.lock);
+  g_mutex_clear (&pp->budget_lock);
+  g_cond_clear (&pp->budget_cond);
+  g_object_unref (pp->run.cancellable);
+  g_free (pp);
+  c->prepublish = NULL;
+  if (abort || copy_error)
+    ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
   if (copy_error)
     {
       if (!abort)
         g_propagate_prefixed_error (error, copy_error, "copying to %s: ", c->opts->repo);
       else
         g_error_free (copy_error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gpointer
-commit_files_thread (gpointer data)
-{
-  PrePublish *pp = data;
-  (void)ostree_repo_commit_transaction (pp->repo, NULL, NULL, &pp->commit_error);
-  return NULL;
-}
-
-/* Commits the files' transaction (after prepublish_finish()) in a thread: moving tens of
- * thousands of staged objects into place costs about a second. */
-static void
-prepublish_commit_start (Compose *c)
-{
-  PrePublish *pp = c->prepublish;
-  pp->committer = g_thread_new ("treectl-commit-files", commit_files_thread, pp);
-}
-
-/* Waits for prepublish_commit_start()'s commit; FALSE with its error. */
-static gboolean
-prepublish_commit_finish (Compose *c, GError **error)
-{
-  PrePublish *pp = c->prepublish;
-  g_thread_join (g_steal_pointer (&pp->committer));
-  GError *commit_error = g_steal_pointer (&pp->commit_error);
-  prepublish_free (c);
-  if (commit_error)
-    {
-      g_propagate_prefixed_error (error, commit_error, "writing package files to %s: ",
-                                  c->opts->repo);
       return FALSE;
     }
   return TRUE;
@@ -767,35 +702,10 @@ collect_changed (Compose *c, const char *tree, const char *meta, const char *pre
   return TRUE;
 }
 
-static gboolean copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable,
-                                     GError **error);
-
 /* Copies @commit and the objects it reaches that the output repo lacks, content objects on
  * every core (an archive repo compresses each one), then its signature, then the ref. */
 static gboolean
 copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
-{
-  if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
-    {
-      (void)prepublish_finish (c, TRUE, NULL);
-      return FALSE;
-    }
-  gboolean ok = copy_commit_objects (c, commit, cancellable, error);
-  /* The files' transaction goes first: the ref may only move once all is in place. */
-  if (c->prepublish)
-    ok = prepublish_commit_finish (c, ok ? error : NULL) && ok;
-  if (!ok)
-    {
-      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
-      return FALSE;
-    }
-  ostree_repo_transaction_set_ref (c->out_repo, NULL, c->ref, commit);
-  return ostree_repo_commit_transaction (c->out_repo, NULL, cancellable, error);
-}
-
-/* copy_commit()'s objects, in the transaction it opened. */
-static gboolean
-copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
   g_autoptr(GHashTable) seen = g_hash_table_new_full (ostree_hash_object_name, g_variant_equal,
@@ -813,8 +723,8 @@ copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable, 
       tc_commit_get_root (new_commit, &tree, &meta);
       ok = collect_changed (c, tree, meta, prev_tree, prev_meta, seen, candidates, error);
     }
-  /* Package files were written to the other transaction during the import, and the last of
-   * them while the tree above was walked. */
+  /* The transaction is open already: package files were written to it during the import,
+   * and the last of them while the tree above was walked. */
   if (!ok)
     {
       (void)prepublish_finish (c, TRUE, NULL);
@@ -822,8 +732,6 @@ copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable, 
     }
   if (!prepublish_finish (c, FALSE, error))
     return FALSE;
-  if (c->prepublish)
-    prepublish_commit_start (c);
   for (guint i = 0; ok && i < candidates->len; i++)
     {
       const char *checksum;
@@ -837,7 +745,10 @@ copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable, 
         g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, candidates->pdata[i]);
     }
   if (!ok)
-    return FALSE;
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
+    }
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   CopyRun run = { .from = c->pkgcache, .to = c->out_repo, .cancellable = stop };
   g_mutex_init (&run.lock);
@@ -846,6 +757,7 @@ copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable, 
   if (!pool)
     {
       g_mutex_clear (&run.lock);
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
       return FALSE;
     }
   for (guint i = 0; i < content->len; i++)
@@ -862,15 +774,22 @@ copy_commit_objects (Compose *c, const char *commit, GCancellable *cancellable, 
     }
   if (run.error)
     {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
       g_propagate_error (error, run.error);
       return FALSE;
     }
   g_autoptr(GVariant) detached = NULL;
-  return ostree_repo_read_commit_detached_metadata (c->pkgcache, commit, &detached, cancellable,
-                                                    error)
-         && (!detached
-             || ostree_repo_write_commit_detached_metadata (c->out_repo, commit, detached,
-                                                            cancellable, error));
+  if (!ostree_repo_read_commit_detached_metadata (c->pkgcache, commit, &detached, cancellable,
+                                                  error)
+      || (detached
+          && !ostree_repo_write_commit_detached_metadata (c->out_repo, commit, detached,
+                                                          cancellable, error)))
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
+    }
+  ostree_repo_transaction_set_ref (c->out_repo, NULL, c->ref, commit);
+  return ostree_repo_commit_transaction (c->out_repo, NULL, cancellable, error);
 }
 
 static gboolean
