@@ -20,7 +20,7 @@ NPKGS=${NPKGS:-300}
 NFILES=${NFILES:-30000}
 export PATH="$builddir:$PATH" TREECTL_DAEMON="$builddir/treectld"
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/treectl-bench.XXXXXX")
-[ -n "${BENCH_KEEP:-}" ] || trap 'chattr -R -i "$work" >/dev/null 2>&1; rm -rf "$work"' EXIT
+[ -n "${BENCH_KEEP:-}" ] || trap 'chattr -R -i "$work" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 test_tmpdir=$work
 cd "$work"
 # ext4 without a journal skips inodes freed in the last minutes when it allocates new ones,
@@ -29,7 +29,7 @@ cd "$work"
 # few minutes between two runs: each removes its scratch directory when it ends.)
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   RPMBUILD_TOPDIR=$(mktemp -d /dev/shm/treectl-bench-rpmbuild.XXXXXX)
-  [ -n "${BENCH_KEEP:-}" ] || trap 'chattr -R -i "$work" >/dev/null 2>&1; rm -rf "$work" "$RPMBUILD_TOPDIR"' EXIT
+  [ -n "${BENCH_KEEP:-}" ] || trap 'chattr -R -i "$work" >/dev/null 2>&1 || true; rm -rf "$work" "$RPMBUILD_TOPDIR"' EXIT
 fi
 . "$top/tests/libtest-rpm.sh"
 
