@@ -732,22 +732,16 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
     }
   if (!prepublish_finish (c, FALSE, error))
     return FALSE;
-  for (guint i = 0; ok && i < candidates->len; i++)
+  /* Whether the output repo has each one already is checked by the copy itself
+   * (ostree_repo_import_object_from_with_trust()), on every core. */
+  for (guint i = 0; i < candidates->len; i++)
     {
       const char *checksum;
       OstreeObjectType type;
       ostree_object_name_deserialize (candidates->pdata[i], &checksum, &type);
       if (type == OSTREE_OBJECT_TYPE_FILE && g_hash_table_contains (c->mirrored, checksum))
         continue;
-      gboolean have = FALSE;
-      ok = ostree_repo_has_object (c->out_repo, type, checksum, &have, cancellable, error);
-      if (ok && !have)
-        g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, candidates->pdata[i]);
-    }
-  if (!ok)
-    {
-      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
-      return FALSE;
+      g_ptr_array_add (type == OSTREE_OBJECT_TYPE_FILE ? content : metadata, candidates->pdata[i]);
     }
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   CopyRun run = { .from = c->pkgcache, .to = c->out_repo, .cancellable = stop };
