@@ -55,28 +55,15 @@ tc_assembler_checkout (OstreeRepo *repo, GPtrArray *pkg_commits, GPtrArray *pkg_
   return TRUE;
 }
 
-/* The bytes a package commit keeps under metadata @key; @hint ends the error when absent. */
-static GVariant *
-load_commit_bytes (OstreeRepo *repo, const char *commit_checksum, const char *key,
-                   const char *hint, GError **error)
-{
-  g_autoptr(GVariant) commit = NULL;
-  if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
-    return NULL;
-  g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
-  GVariant *bytes = g_variant_lookup_value (metadata, key, G_VARIANT_TYPE_BYTESTRING);
-  if (!bytes)
-    return (tc_throw (error, "package commit %s has no %s%s", commit_checksum, key, hint), NULL);
-  return bytes;
-}
-
-Header
-tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error)
+/* The RPM header in the metadata of package commit @commit_checksum. */
+static Header
+header_from_metadata (GVariant *metadata, const char *commit_checksum, GError **error)
 {
   g_autoptr(GVariant) blob
-      = load_commit_bytes (repo, commit_checksum, "treectl.rpm.header", "", error);
+      = g_variant_lookup_value (metadata, "treectl.rpm.header", G_VARIANT_TYPE_BYTESTRING);
   if (!blob)
-    return NULL;
+    return (tc_throw (error, "package commit %s has no treectl.rpm.header", commit_checksum),
+            NULL);
   gsize len = 0;
   const guint8 *data = g_variant_get_fixed_array (blob, &len, 1);
   Header h = headerImport ((void *)data, len, HEADERIMPORT_COPY);
@@ -84,6 +71,16 @@ tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError 
     return (tc_throw (error, "package commit %s: stored RPM header is invalid", commit_checksum),
             NULL);
   return h;
+}
+
+Header
+tc_assembler_load_header (OstreeRepo *repo, const char *commit_checksum, GError **error)
+{
+  g_autoptr(GVariant) commit = NULL;
+  if (!ostree_repo_load_commit (repo, commit_checksum, &commit, NULL, error))
+    return NULL;
+  g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
+  return header_from_metadata (metadata, commit_checksum, error);
 }
 
 static gboolean
@@ -162,7 +159,7 @@ add_package (OstreeRepo *repo, rpmtxn txn, const char *commit_checksum, rpm_tid_
   g_autoptr(GVariant) metadata = g_variant_get_child_value (commit, 0);
   gboolean nodocs = FALSE;
   (void)g_variant_lookup (metadata, "treectl.nodocs", "b", &nodocs);
-  Header h = tc_assembler_load_header (repo, commit_checksum, error);
+  Header h = header_from_metadata (metadata, commit_checksum, error);
   if (!h)
     return FALSE;
   struct rpmtd_s flags;

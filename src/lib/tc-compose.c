@@ -551,7 +551,8 @@ flush_thread (gpointer data)
 /* Once the import has ended (or failed), the writers no longer hold back, and leave one core
  * to the compose's own thread. With @flush, the disk starts writing back what the import
  * wrote (a gigabyte for a few hundred packages) now, beside assembly, rather than in the
- * syncfs() that commits the transaction: the kernel's dirty limits would not start it. */
+ * syncfs() that commits the transaction (for a compose of this size, neither the
+ * kernel's dirty limits nor its 30-second expiry would start it sooner). */
 static void
 prepublish_import_done (Compose *c, gboolean flush)
 {
