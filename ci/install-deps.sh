@@ -9,7 +9,7 @@ packages=(
   libglib2.0-dev libglib2.0-dev-bin
   libostree-dev libsolv-dev libsolvext-dev librpm-dev libgpgme-dev
   zlib1g-dev libyaml-dev libjson-glib-dev libpolkit-gobject-1-dev libcurl4-openssl-dev
-  libcap-dev
+  libcap-dev libdeflate-dev
   # runtime and tests
   ostree dbus-daemon dbus-bin gnupg gpg-agent rpm createrepo-c python3 bubblewrap jq
   e2fsprogs cpio attr util-linux bc time rpm2cpio

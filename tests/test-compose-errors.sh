@@ -36,6 +36,8 @@ good_objects=$(find repo/objects -type f | sort | md5sum)
 # The ref, and every object of the output repo: publishing starts before the build ends,
 # inside a transaction a failure aborts.
 ref_unchanged() {
+  # (and no staged objects left behind in its tmp/)
+  assert_streq "$(ls repo/tmp | grep -c treectl-stage || true)" 0
   assert_streq "$(ostree --repo=repo rev-parse test/bad)" "$good"
   assert_streq "$(find repo/objects -type f | sort | md5sum)" "$good_objects"
 }

@@ -14,6 +14,7 @@
 #include <solv/repo.h>
 #include <solv/solvable.h>
 
+#include "tc-archive.h"
 #include "tc-assembler.h"
 #include "tc-compose.h"
 #include "tc-depsolve.h"
@@ -51,6 +52,7 @@ typedef struct
   char *previous_commit;
   guint cache_hits;
   struct PrePublish *prepublish; /* output repo writes started early, or NULL */
+  TcArchiveStage *stage; /* an archive output repo: imported files, compressed by treectl */
   GMutex mirrored_lock;
   GHashTable *mirrored; /* file objects the import wrote to the output repo this run */
   GHashTable *imported; /* package commits imported (not taken from the cache) this run */
@@ -72,6 +74,7 @@ compose_clear (Compose *c)
   g_clear_pointer (&c->mirrored, g_hash_table_unref);
   g_clear_pointer (&c->imported, g_hash_table_unref);
   g_clear_pointer (&c->complete_previous, g_variant_unref);
+  g_clear_pointer (&c->stage, tc_archive_stage_free);
 }
 
 static OstreeRepo *
@@ -385,7 +388,7 @@ typedef struct PrePublish
 #define MIRROR_BUDGET (56 * 1024 * 1024)
 /* While the import runs, the writers start a file only when more than this is waiting.
  * The import keeps every core busy by itself; what the writers leave for the end (40 to
- * 56 MiB, two to three CPU-seconds of compression on the benchmark's machine) then runs on
+ * 56 MiB, under a CPU-second of compression on the benchmark's machine) then runs on
  * the cores that assembly, the scriptlets and the rpmdb, all in one thread, leave idle, and
  * is done about when they are. The import never waits for a writer that holds back: a file
  * it hands over is at most TC_IMPORTER_INMEMORY_MAX bytes. */
@@ -471,8 +474,20 @@ mirror_job_run (gpointer data, gpointer user_data)
   g_mutex_unlock (&pp->budget_lock);
   if (!g_cancellable_is_cancelled (pp->run.cancellable))
     {
-      gboolean ok = tc_importer_write_trusted (c->out_repo, job->checksum, job->info, job->xattrs,
-                                               job->data, pp->run.cancellable, &local_error);
+      gboolean ok;
+      if (c->stage)
+        {
+          /* (libostree's own write checks this itself) */
+          gboolean have = FALSE;
+          ok = ostree_repo_has_object (c->out_repo, OSTREE_OBJECT_TYPE_FILE, job->checksum, &have,
+                                       NULL, &local_error)
+               && (have
+                   || tc_archive_stage_write (c->stage, job->checksum, job->info, job->xattrs,
+                                              job->data, &local_error));
+        }
+      else
+        ok = tc_importer_write_trusted (c->out_repo, job->checksum, job->info, job->xattrs,
+                                        job->data, pp->run.cancellable, &local_error);
       if (ok)
         note_mirrored (c, job->checksum);
       else
@@ -527,6 +542,12 @@ mirror_file (OstreeRepo *from, const char *checksum, GFileInfo *info, GVariant *
 static gboolean
 prepublish_begin (Compose *c, GCancellable *cancellable, GError **error)
 {
+  if (ostree_repo_get_mode (c->out_repo) == OSTREE_REPO_MODE_ARCHIVE)
+    {
+      c->stage = tc_archive_stage_new (c->out_repo, error);
+      if (!c->stage)
+        return FALSE;
+    }
   if (!ostree_repo_prepare_transaction (c->out_repo, NULL, cancellable, error))
     return FALSE;
   PrePublish *pp = g_new0 (PrePublish, 1);
@@ -779,6 +800,13 @@ copy_commit (Compose *c, const char *commit, GCancellable *cancellable, GError *
       || (detached
           && !ostree_repo_write_commit_detached_metadata (c->out_repo, commit, detached,
                                                           cancellable, error)))
+    {
+      ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
+      return FALSE;
+    }
+  /* The staged files go into objects/ first: the commit object libostree renames into
+   * place next must only appear once everything it reaches is there. */
+  if (c->stage && !tc_archive_stage_publish (c->stage, cancellable, error))
     {
       ostree_repo_abort_transaction (c->out_repo, NULL, NULL);
       return FALSE;
