@@ -35,7 +35,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def _send_range(self):
         """Answers "Range: bytes=N-" for a file with 206 and the rest of it (resumed
-        downloads); anything else is left to the plain handler."""
+        downloads), or 416 when N is past its end; anything else is left to the plain
+        handler."""
         value = self.headers.get("Range", "")
         if not value.startswith("bytes=") or not value.endswith("-"):
             return False
@@ -45,8 +46,17 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             size = os.path.getsize(path)
         except (ValueError, OSError):
             return False
-        if not os.path.isfile(path) or start >= size:
+        if not os.path.isfile(path):
             return False
+        if start >= size:
+            # As real servers answer a range past the end (RFC 9110 15.5.17).
+            self.send_response(416)
+            self.send_header("Content-Range", "bytes */%d" % size)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            sys.stderr.write("httpd: range bytes=%d- of %s: past the end (%d bytes)\n"
+                             % (start, os.path.basename(path), size))
+            return True
         with open(path, "rb") as f:
             f.seek(start)
             body = f.read()

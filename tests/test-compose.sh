@@ -198,6 +198,26 @@ assert_file_has_content cache/union/root/usr/bin/testpkg-lib "testpkg-lib-1.1-1"
 ostree --repo=cache/repo fsck >/dev/null
 ok "after a one-package change the overlay still gives the plain checkout's tree"
 
+# A partial download that cannot be the start of the file (damaged; or longer than the file,
+# which the server refuses to resume) is thrown away and downloaded again, in the same run.
+mkdir -p cache-garbage/packages
+head -c $(( half + 7 )) /dev/urandom > cache-garbage/packages/testpkg-lib-1.1-1.noarch.rpm.part
+other=$(cd "$RPM_REPO_DIR" && ls sample-release-*.rpm)
+head -c $(( $(stat -c %s "$RPM_REPO_DIR/$other") + 100 )) /dev/urandom > "cache-garbage/packages/$other.part"
+ostree --repo=repo-garbage init --mode=archive
+treectl compose tree --repo=repo-garbage --cachedir=cache-garbage compose/sample.yaml > garbage.out
+assert_file_has_content garbage.out "Resuming the partial download .*testpkg-lib-1.1-1.noarch.rpm.part failed (checksum mismatch"
+assert_file_has_content garbage.out "Resuming the partial download .*$other.part failed (.*HTTP 416); downloading it again"
+assert_file_has_content httpd.log "range bytes=$(( half + 7 ))- of testpkg-lib-1.1-1.noarch.rpm"
+assert_file_has_content httpd.log "range bytes=.*- of $other: past the end"
+cmp cache-garbage/packages/testpkg-lib-1.1-1.noarch.rpm "$rpm_file"
+cmp "cache-garbage/packages/$other" "$RPM_REPO_DIR/$other"
+assert_not_has_file cache-garbage/packages/testpkg-lib-1.1-1.noarch.rpm.part
+assert_not_has_file "cache-garbage/packages/$other.part"
+ostree --repo=repo-garbage fsck >/dev/null
+assert_file_has_content garbage.out "Packages: 12, 0 from the cache, 12 imported"
+ok "a damaged or overlong partial download is downloaded again from the start"
+
 # A union checkout that is not known to match (its stamp is gone, as after a compose that
 # stopped while changing it) is checked out again.
 rm cache/union/commit

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tc-fetch.h"
+#include "tc-output.h"
 #include "tc-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, curl_easy_cleanup)
@@ -142,34 +143,35 @@ tc_fetch_to_file (const char *url, const char *dest_path, const char *sha256,
     }
 
   g_autofree char *part = g_strconcat (dest_path, ".part", NULL);
-  FILE *out = fopen (part, "ab");
-  if (!out)
-    return tc_throw_errno_prefix (error, "opening %s", part);
-  long offset = ftell (out);
-  g_autoptr(CURL) curl = new_handle (url, cancellable);
-  curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
-  if (offset > 0)
-    curl_easy_setopt (curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)offset);
-  CURLcode rc = curl_easy_perform (curl);
-  if (rc == CURLE_RANGE_ERROR && offset > 0)
+  /* A partial download left by an earlier run is resumed. When that fails, or what it gives
+   * does not match the checksum (the partial file was damaged, or is of another file of the
+   * same name), the download starts over once from the first byte. */
+  for (gboolean from_start = FALSE;; from_start = TRUE)
     {
-      /* The server cannot resume: start over. */
-      if (ftruncate (fileno (out), 0) < 0 || fseek (out, 0, SEEK_SET) < 0)
-        {
-          fclose (out);
-          return tc_throw_errno_prefix (error, "truncating %s", part);
-        }
-      curl_easy_setopt (curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)0);
-      rc = curl_easy_perform (curl);
-    }
-  if (fclose (out) != 0 && rc == CURLE_OK)
-    return tc_throw_errno_prefix (error, "writing %s", part);
-  if (rc != CURLE_OK)
-    return curl_throw (rc, curl, url, cancellable, error);
-  if (sha256 && !check_sha256 (part, url, sha256, error))
-    {
-      (void)unlink (part);
-      return FALSE;
+      FILE *out = fopen (part, from_start ? "wb" : "ab");
+      if (!out)
+        return tc_throw_errno_prefix (error, "opening %s", part);
+      long offset = ftell (out);
+      g_autoptr(CURL) curl = new_handle (url, cancellable);
+      curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+      if (offset > 0)
+        curl_easy_setopt (curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)offset);
+      CURLcode rc = curl_easy_perform (curl);
+      if (fclose (out) != 0 && rc == CURLE_OK)
+        return tc_throw_errno_prefix (error, "writing %s", part);
+      if (rc == CURLE_ABORTED_BY_CALLBACK || (offset == 0 && rc != CURLE_OK))
+        return curl_throw (rc, curl, url, cancellable, error);
+      g_autoptr(GError) local_error = NULL;
+      if (rc != CURLE_OK)
+        curl_throw (rc, curl, url, cancellable, &local_error);
+      else if (sha256 && !check_sha256 (part, url, sha256, &local_error))
+        (void)unlink (part);
+      if (!local_error)
+        break;
+      if (offset == 0)
+        return (g_propagate_error (error, g_steal_pointer (&local_error)), FALSE);
+      tc_output_message ("Resuming the partial download %s failed (%s); downloading it again",
+                         part, local_error->message);
     }
   if (rename (part, dest_path) < 0)
     return tc_throw_errno_prefix (error, "renaming %s", part);
