@@ -504,6 +504,10 @@ merge_dirtree (OstreeRepo *repo, OstreeMutableTree *dest, const char *tree_csum,
             return (g_propagate_error (error, g_steal_pointer (&local_error)), FALSE);
           if (!ostree_mutable_tree_ensure_dir (dest, name, &sub, error))
             return FALSE;
+          /* A directory no earlier package has is the package's own dirtree, loaded only if
+           * a later package adds to it: most of a tree is never read, nor written again. */
+          if (ostree_mutable_tree_fill_empty_from_dirtree (sub, repo, sub_tree, sub_meta))
+            continue;
           ostree_mutable_tree_set_metadata_checksum (sub, sub_meta);
         }
       g_autofree char *sub_path = g_strconcat (path, name, "/", NULL);

@@ -64,7 +64,9 @@ gboolean tc_assembler_finish_commit (OstreeRepo *repo, OstreeMutableTree *mtree,
 /* Adds the trees of @pkg_commits to @mtree without checking anything out: new paths are
  * added, a path the tree already has with the same content is kept, anything else is a
  * conflict naming the path and the package. For packages that need no scriptlet and no
- * ownership change, this is assembly without touching the filesystem. */
+ * ownership change, this is assembly without touching the filesystem. A directory that no
+ * earlier package has is added lazily, as its dirtree (read only if a later package adds to
+ * it), so the cost follows the directories packages share, not the number of files. */
 gboolean tc_assembler_merge_into_mtree (OstreeRepo *repo, OstreeMutableTree *mtree,
                                         GPtrArray *pkg_commits, GPtrArray *pkg_names,
                                         GError **error);
