@@ -2,8 +2,8 @@
 # sample OS): rpmbuild makes real packages, createrepo_c real repodata.
 #
 # build_rpm NAME [KEY VALUE]...   keys: version release epoch arch requires provides
-#   conflicts recommends obsoletes summary install files pre post posttrans
-#   (requires/provides/... may repeat; "install" is shell run in %install with $RPM_BUILD_ROOT
+#   conflicts recommends obsoletes summary install files pre post posttrans extra
+#   (requires/provides/... may repeat; "extra" is spec text added at the end, e.g. triggers; "install" is shell run in %install with $RPM_BUILD_ROOT
 #   as the root; "files" lines go to %files). By default the package ships /usr/bin/NAME.
 # RPMs land in $RPM_REPO_DIR (default $test_tmpdir/yumrepo); call make_repo after.
 
@@ -14,7 +14,7 @@ RPMBUILD_TOPDIR=${RPMBUILD_TOPDIR:-$test_tmpdir/rpmbuild}
 build_rpm() {
   local name=$1; shift
   local version=1.0 release=1 epoch="" arch=noarch summary="treectl test package $name"
-  local install="" files="" pre="" post="" posttrans="" deps=""
+  local install="" files="" pre="" post="" posttrans="" deps="" extra=""
   while [ $# -gt 0 ]; do
     local k=$1 v=${2-}; shift 2 || { echo "build_rpm: $k needs a value" >&2; return 1; }
     case "$k" in
@@ -33,12 +33,13 @@ build_rpm() {
       pre) pre+="$v"$'\n' ;;
       post) post+="$v"$'\n' ;;
       posttrans) posttrans+="$v"$'\n' ;;
+      extra) extra+="$v"$'\n' ;;
       *) echo "build_rpm: unknown key $k" >&2; return 1 ;;
     esac
   done
   if [ -z "$install" ] && [ -z "$files" ]; then
     install="mkdir -p \$RPM_BUILD_ROOT/usr/bin && printf '#!/bin/sh\necho $name-$version-$release\n' > \$RPM_BUILD_ROOT/usr/bin/$name && chmod 755 \$RPM_BUILD_ROOT/usr/bin/$name"
-    files="/usr/bin/$name"
+    files="/usr/bin/$name"$'\n'
   fi
   local top="$RPMBUILD_TOPDIR"
   mkdir -p "$top/SPECS" "$RPM_REPO_DIR"
@@ -64,6 +65,7 @@ build_rpm() {
     [ -n "$posttrans" ] && printf '%%posttrans\n%s\n' "$posttrans"
     echo "%files"
     printf '%s' "$files"
+    printf '%s' "$extra"
   } > "$spec"
   rpmbuild --quiet --nodeps --define "_topdir $top" --define "_rpmdir $RPM_REPO_DIR" \
     --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \

@@ -318,6 +318,57 @@ assert_file_has_content doc-states.txt '^not installed /usr/share/doc/testpkg-do
 assert_file_has_content doc-states.txt '^normal /usr/bin/testpkg-doc$'
 ok "documentation: false leaves %doc out; the rpmdb lists those files as not installed"
 
+# %transfiletriggerin runs after every %posttrans, highest priority first, only when a prefix
+# matches an installed file, with the matching files on stdin and 0 as $1; "%post -p PROG"
+# without a body runs PROG.
+build_rpm trig-files-a install "mkdir -p \$RPM_BUILD_ROOT/usr/share/trigtest && echo 1 > \$RPM_BUILD_ROOT/usr/share/trigtest/a1 && echo 2 > \$RPM_BUILD_ROOT/usr/share/trigtest/a2" \
+  files /usr/share/trigtest/a1 files /usr/share/trigtest/a2
+build_rpm trig-files-b install "mkdir -p \$RPM_BUILD_ROOT/usr/share/trigtest/b && echo 3 > \$RPM_BUILD_ROOT/usr/share/trigtest/b/b1" \
+  files /usr/share/trigtest/b/b1
+build_rpm trig-owner posttrans "echo posttrans >> /usr/share/trig-log" \
+  install "mkdir -p \$RPM_BUILD_ROOT/usr/bin && printf '#!/bin/sh\necho \"pmark \$1\" > /usr/share/pmark.txt\n' > \$RPM_BUILD_ROOT/usr/bin/pmark && chmod 755 \$RPM_BUILD_ROOT/usr/bin/pmark" \
+  files /usr/bin/pmark \
+  extra "%post -p /usr/bin/pmark" \
+  extra "%transfiletriggerin -P 10 -- /usr/share/trigtest" \
+  extra 'echo "low $1" >> /usr/share/trig-log; cat > /usr/share/trig-low-input' \
+  extra "%transfiletriggerin -P 2000000 -- /usr/share/trigtest/b /usr/share/trigtest/a1" \
+  extra 'echo "high $1" >> /usr/share/trig-log; cat > /usr/share/trig-high-input' \
+  extra "%transfiletriggerin -- /usr/share/nomatch" \
+  extra 'echo nomatch >> /usr/share/trig-log'
+make_repo
+cat > compose/trig.yaml <<'YAML'
+include: base.yaml
+ref: sample/x86_64/trig
+packages: [trig-owner, trig-files-a, trig-files-b]
+YAML
+ostree --repo=repo-trig init --mode=archive
+treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trig.yaml > trig.out
+ostree --repo=repo-trig cat sample/x86_64/trig /usr/share/trig-log > trig-log.txt
+assert_streq "$(cat trig-log.txt)" "posttrans"$'\n'"high 0"$'\n'"low 0"
+ostree --repo=repo-trig cat sample/x86_64/trig /usr/share/trig-high-input > high.txt
+# (prefix by prefix, in the header's order: rpmbuild sorts a trigger's prefixes)
+assert_streq "$(cat high.txt)" "/usr/share/trigtest/a1"$'\n'"/usr/share/trigtest/b/b1"
+ostree --repo=repo-trig cat sample/x86_64/trig /usr/share/trig-low-input | sort > low.txt
+assert_streq "$(cat low.txt)" "/usr/share/trigtest/a1"$'\n'"/usr/share/trigtest/a2"$'\n'"/usr/share/trigtest/b/b1"
+ostree --repo=repo-trig cat sample/x86_64/trig /usr/share/pmark.txt > pmark.txt
+assert_streq "$(cat pmark.txt)" "pmark 1"
+ok "%transfiletriggerin runs after %posttrans by priority with the matching files; %post -p PROG runs PROG"
+
+# A failing trigger fails the compose, naming it, with its output.
+build_rpm trig-fail extra "%transfiletriggerin -- /usr/share/trigtest" extra 'echo trigger-broke; exit 4'
+make_repo
+cat > compose/trigfail.yaml <<'YAML'
+include: base.yaml
+ref: sample/x86_64/trig
+packages: [trig-fail, trig-files-a]
+YAML
+trig_commit=$(ostree --repo=repo-trig rev-parse sample/x86_64/trig)
+run_expect_fail "the %transfiletriggerin scriptlet of trig-fail-1.0-1.noarch failed (exit 4)" \
+  treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trigfail.yaml
+assert_file_has_content err.txt "trigger-broke"
+assert_streq "$(ostree --repo=repo-trig rev-parse sample/x86_64/trig)" "$trig_commit"
+ok "a failing %transfiletriggerin fails the compose with its output"
+
 # The composed commit deploys with the host path.
 SYSROOT="$test_tmpdir/sysroot"
 mkdir "$SYSROOT"

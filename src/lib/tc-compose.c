@@ -946,8 +946,11 @@ run_scriptlets (Compose *c, const char *rootfs, GPtrArray *pkg_commits, GPtrArra
       g_ptr_array_add (headers, h);
     }
   tc_output_task_begin ("Running scriptlets");
+  TcScriptsFlags flags = TC_SCRIPTS_FLAG_TRANSFILETRIGGERS;
+  if (!tc_treefile_get_bool (c->treefile, "documentation", TRUE))
+    flags |= TC_SCRIPTS_FLAG_NODOCS;
   if (!tc_scripts_run (rootfs, headers, pkg_names, (const char *const *)c->opts->lua_skip_ok,
-                       cancellable, error))
+                       flags, cancellable, error))
     {
       tc_output_task_end ("failed");
       return FALSE;

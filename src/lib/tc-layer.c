@@ -429,7 +429,8 @@ assemble_in_root (Layer *l, GPtrArray *headers, GVariant *metadata, const char *
   if (!tc_scripts_unshare_etc (rootfs, error))
     return FALSE;
   tc_output_task_begin ("Running scriptlets");
-  if (!tc_scripts_run (rootfs, headers, l->pkg_names, NULL, cancellable, error))
+  if (!tc_scripts_run (rootfs, headers, l->pkg_names, NULL, TC_SCRIPTS_FLAG_NONE, cancellable,
+                       error))
     {
       tc_output_task_end ("failed");
       return FALSE;

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <rpm/rpmds.h>
+#include <rpm/rpmfi.h>
 #include <rpm/rpmtag.h>
 #include <rpm/rpmtd.h>
 #include <stdio.h>
@@ -99,16 +101,19 @@ usr_view_open (const char *rootfs, UsrView *view, GError **error)
   return TRUE;
 }
 
+/* Runs @body with @interp (or, with no @body, @interp itself, as rpm runs "-p PROG" alone),
+ * passing @arg1 and feeding @input (when not NULL) on stdin. */
 static gboolean
 run_one (const char *rootfs, UsrView *view, const char *what, const char *body, char **interp,
-         GError **error)
+         const char *arg1, const char *input, GError **error)
 {
   g_autofree char *scratch = g_dir_make_tmp ("treectl-script-XXXXXX", error);
   if (!scratch)
     return FALSE;
   g_autofree char *script_path = g_build_filename (scratch, "script", NULL);
   g_autofree char *var_dir = g_build_filename (scratch, "var", NULL);
-  if (!g_file_set_contents (script_path, body, -1, error) || g_mkdir (var_dir, 0755) < 0)
+  if (!g_file_set_contents (script_path, body ? body : "", -1, error)
+      || g_mkdir (var_dir, 0755) < 0)
     return FALSE;
   g_autofree char *etc = g_build_filename (view->usr, "etc", NULL);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -124,17 +129,19 @@ run_one (const char *rootfs, UsrView *view, const char *what, const char *body, 
     g_ptr_array_add (argv, (char *)fixed[i]);
   for (char **a = interp; *a; a++)
     g_ptr_array_add (argv, *a);
-  g_ptr_array_add (argv, "/tmp/.treectl-script");
-  g_ptr_array_add (argv, "1"); /* $1: number of instances after this install */
+  if (body)
+    g_ptr_array_add (argv, "/tmp/.treectl-script");
+  g_ptr_array_add (argv, (char *)arg1);
   g_ptr_array_add (argv, NULL);
 
-  g_autoptr(GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE
+                           | (input ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
   g_subprocess_launcher_unsetenv (launcher, "LD_PRELOAD");
   g_autoptr(GSubprocess) proc
       = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, error);
   g_autofree char *output = NULL;
-  gboolean ok = proc && g_subprocess_communicate_utf8 (proc, NULL, NULL, &output, NULL, error);
+  gboolean ok = proc && g_subprocess_communicate_utf8 (proc, input, NULL, &output, NULL, error);
   (void)unlink (script_path);
   (void)g_rmdir (var_dir);
   (void)g_rmdir (scratch);
@@ -153,6 +160,25 @@ run_one (const char *rootfs, UsrView *view, const char *what, const char *body, 
   return TRUE;
 }
 
+/* A Lua scriptlet is refused (FALSE with @error), or skipped (FALSE, no error) when the
+ * package is listed in @lua_skip_ok; anything else may run (TRUE). */
+static gboolean
+may_run (Header h, const char *nevra, const char *kind, char **interp,
+         const char *const *lua_skip_ok, GError **error)
+{
+  if (!g_str_equal (interp[0], "<lua>"))
+    return TRUE;
+  const char *name = headerGetString (h, RPMTAG_NAME);
+  if (lua_skip_ok && g_strv_contains (lua_skip_ok, name))
+    {
+      tc_output_message ("Skipping the Lua %s scriptlet of %s", kind, nevra);
+      return FALSE;
+    }
+  return tc_throw (error, "%s: the %s scriptlet is written in Lua, which treectl does not run; "
+                          "list the package as safe to skip if the tree works without it",
+                   nevra, kind);
+}
+
 static gboolean
 run_package_scripts (const char *rootfs, UsrView *view, GPtrArray *headers, GPtrArray *names,
                      const char *const *lua_skip_ok, GCancellable *cancellable, GError **error)
@@ -162,29 +188,150 @@ run_package_scripts (const char *rootfs, UsrView *view, GPtrArray *headers, GPtr
       {
         Header h = headers->pdata[i];
         const char *nevra = names->pdata[i];
-        const char *body = headerGetString (h, kinds[k].script);
-        if (!body)
+        /* "-p PROG" without a body has only the interpreter tag. */
+        if (!headerIsEntry (h, kinds[k].script) && !headerIsEntry (h, kinds[k].prog))
           continue;
+        const char *body = headerGetString (h, kinds[k].script);
         if (g_cancellable_set_error_if_cancelled (cancellable, error))
           return FALSE;
         g_auto(GStrv) interp = script_interpreter (h, kinds[k].prog);
-        if (g_str_equal (interp[0], "<lua>"))
+        if (!may_run (h, nevra, kinds[k].name, interp, lua_skip_ok, error))
           {
-            const char *name = headerGetString (h, RPMTAG_NAME);
-            if (lua_skip_ok && g_strv_contains (lua_skip_ok, name))
-              {
-                tc_output_message ("Skipping the Lua %s scriptlet of %s", kinds[k].name, nevra);
-                continue;
-              }
-            return tc_throw (error, "%s: the %s scriptlet is written in Lua, which treectl does "
-                                    "not run; list the package as safe to skip if the tree "
-                                    "works without it",
-                             nevra, kinds[k].name);
+            if (error && *error)
+              return FALSE;
+            continue;
           }
         g_autofree char *what = g_strdup_printf ("the %s scriptlet of %s", kinds[k].name, nevra);
-        if (!run_one (rootfs, view, what, body, interp, error))
+        /* $1: the number of instances after this install */
+        if (!run_one (rootfs, view, what, body, interp, "1", NULL, error))
           return FALSE;
       }
+  return TRUE;
+}
+
+/* The installed files of @h as rpm lists them, less %doc files with @nodocs (rpm records
+ * those as not installed). */
+static GPtrArray *
+installed_files (Header h, gboolean nodocs)
+{
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  rpmfi fi = rpmfiNew (NULL, h, RPMTAG_BASENAMES, RPMFI_FLAGS_QUERY);
+  while (fi && rpmfiNext (fi) >= 0)
+    if (!(nodocs && (rpmfiFFlags (fi) & RPMFILE_DOC)))
+      g_ptr_array_add (files, g_strdup (rpmfiFN (fi)));
+  rpmfiFree (fi);
+  return files;
+}
+
+typedef struct
+{
+  guint32 index;
+  guint32 priority;
+} TriggerOrder;
+
+/* Higher priority first, then the order in the package, as rpm sorts them. */
+static gint
+compare_trigger (gconstpointer a, gconstpointer b)
+{
+  const TriggerOrder *x = a, *y = b;
+  if (x->priority != y->priority)
+    return x->priority > y->priority ? -1 : 1;
+  return x->index < y->index ? -1 : x->index > y->index ? 1 : 0;
+}
+
+/* Every package's %transfiletriggerin, once all %posttrans have run, as rpm runs them at the
+ * end of a transaction that installs every package: package by package in install order, each
+ * package's triggers by priority, a trigger only when a path prefix of it matches an installed
+ * file of any package, and the matching files on its stdin, one per line. */
+static gboolean
+run_transfiletriggers (const char *rootfs, UsrView *view, GPtrArray *headers, GPtrArray *names,
+                       const char *const *lua_skip_ok, gboolean nodocs, GCancellable *cancellable,
+                       GError **error)
+{
+  g_autoptr(GPtrArray) files = NULL; /* per package, loaded on the first trigger */
+  for (guint i = 0; i < headers->len; i++)
+    {
+      Header h = headers->pdata[i];
+      struct rpmtd_s scripts, progs, prios, prefixes, index, senses;
+      if (!headerGet (h, RPMTAG_TRANSFILETRIGGERSCRIPTS, &scripts, HEADERGET_MINMEM))
+        continue;
+      headerGet (h, RPMTAG_TRANSFILETRIGGERSCRIPTPROG, &progs, HEADERGET_MINMEM);
+      headerGet (h, RPMTAG_TRANSFILETRIGGERPRIORITIES, &prios, HEADERGET_MINMEM);
+      headerGet (h, RPMTAG_TRANSFILETRIGGERNAME, &prefixes, HEADERGET_MINMEM);
+      headerGet (h, RPMTAG_TRANSFILETRIGGERINDEX, &index, HEADERGET_MINMEM);
+      headerGet (h, RPMTAG_TRANSFILETRIGGERFLAGS, &senses, HEADERGET_MINMEM);
+      guint n = rpmtdCount (&scripts);
+      g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (TriggerOrder), n);
+      for (guint t = 0; t < n; t++)
+        {
+          TriggerOrder o = { t, 0 };
+          if (rpmtdSetIndex (&prios, t) >= 0 && rpmtdGetUint32 (&prios))
+            o.priority = *rpmtdGetUint32 (&prios);
+          g_array_append_val (order, o);
+        }
+      g_array_sort (order, compare_trigger);
+      gboolean ok = TRUE;
+      for (guint k = 0; ok && k < order->len; k++)
+        {
+          guint32 t = g_array_index (order, TriggerOrder, k).index;
+          /* The prefixes of trigger t; rpm looks at the first one's sense. */
+          g_autoptr(GPtrArray) pfx = g_ptr_array_new ();
+          gboolean is_in = FALSE;
+          for (guint p = 0; rpmtdSetIndex (&prefixes, p) >= 0; p++)
+            {
+              if (rpmtdSetIndex (&index, p) < 0 || !rpmtdGetUint32 (&index)
+                  || *rpmtdGetUint32 (&index) != t)
+                continue;
+              if (pfx->len == 0 && rpmtdSetIndex (&senses, p) >= 0 && rpmtdGetUint32 (&senses))
+                is_in = (*rpmtdGetUint32 (&senses) & RPMSENSE_TRIGGERIN) != 0;
+              g_ptr_array_add (pfx, (char *)rpmtdGetString (&prefixes));
+            }
+          if (!is_in)
+            continue;
+          if (!files)
+            {
+              files = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
+              for (guint j = 0; j < headers->len; j++)
+                g_ptr_array_add (files, installed_files (headers->pdata[j], nodocs));
+            }
+          /* Per prefix, per package, per file, as rpm walks its database. */
+          GString *input = g_string_new (NULL);
+          for (guint p = 0; p < pfx->len; p++)
+            for (guint j = 0; j < files->len; j++)
+              {
+                GPtrArray *pf = files->pdata[j];
+                for (guint f = 0; f < pf->len; f++)
+                  if (g_str_has_prefix (pf->pdata[f], pfx->pdata[p]))
+                    g_string_append_printf (input, "%s\n", (char *)pf->pdata[f]);
+              }
+          if (input->len > 0 && rpmtdSetIndex (&scripts, t) >= 0)
+            {
+              const char *body = rpmtdGetString (&scripts);
+              const char *prog = rpmtdSetIndex (&progs, t) >= 0 ? rpmtdGetString (&progs) : NULL;
+              char *interp[] = { (char *)(prog && *prog ? prog : "/bin/sh"), NULL };
+              g_autofree char *what = g_strdup_printf ("the %%transfiletriggerin scriptlet of %s",
+                                                       (char *)names->pdata[i]);
+              if (g_cancellable_set_error_if_cancelled (cancellable, error))
+                ok = FALSE;
+              else if (may_run (h, names->pdata[i], "%transfiletriggerin", interp, lua_skip_ok,
+                                error))
+                /* rpm passes 0 as $1 to file triggers */
+                ok = run_one (rootfs, view, what, body && *body ? body : NULL, interp, "0",
+                              input->str, error);
+              else
+                ok = !(error && *error);
+            }
+          g_string_free (input, TRUE);
+        }
+      rpmtdFreeData (&scripts);
+      rpmtdFreeData (&progs);
+      rpmtdFreeData (&prios);
+      rpmtdFreeData (&prefixes);
+      rpmtdFreeData (&index);
+      rpmtdFreeData (&senses);
+      if (!ok)
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -218,20 +365,37 @@ tc_scripts_any (GPtrArray *headers)
 {
   for (guint i = 0; i < headers->len; i++)
     for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
-      if (headerIsEntry (headers->pdata[i], kinds[k].script))
+      if (headerIsEntry (headers->pdata[i], kinds[k].script)
+          || headerIsEntry (headers->pdata[i], kinds[k].prog))
         return TRUE;
   return FALSE;
 }
 
 gboolean
 tc_scripts_run (const char *rootfs, GPtrArray *headers, GPtrArray *names,
-                const char *const *lua_skip_ok, GCancellable *cancellable, GError **error)
+                const char *const *lua_skip_ok, TcScriptsFlags flags, GCancellable *cancellable,
+                GError **error)
 {
   UsrView view = { 0 };
   if (!prepare_mountpoints (rootfs, error) || !usr_view_open (rootfs, &view, error))
     return FALSE;
   gboolean ok = run_package_scripts (rootfs, &view, headers, names, lua_skip_ok, cancellable,
                                      error);
+  if (ok && (flags & TC_SCRIPTS_FLAG_TRANSFILETRIGGERS))
+    ok = run_transfiletriggers (rootfs, &view, headers, names, lua_skip_ok,
+                                (flags & TC_SCRIPTS_FLAG_NODOCS) != 0, cancellable, error);
+  /* Said, not silently dropped. */
+  for (guint i = 0; ok && i < headers->len; i++)
+    {
+      if (headerIsEntry (headers->pdata[i], RPMTAG_FILETRIGGERSCRIPTS))
+        tc_output_message ("Not running the %%filetriggerin scriptlets of %s (treectl runs "
+                           "%%transfiletriggerin only)",
+                           (char *)names->pdata[i]);
+      if (!(flags & TC_SCRIPTS_FLAG_TRANSFILETRIGGERS)
+          && headerIsEntry (headers->pdata[i], RPMTAG_TRANSFILETRIGGERSCRIPTS))
+        tc_output_message ("Not running the %%transfiletriggerin scriptlets of %s here",
+                           (char *)names->pdata[i]);
+    }
   usr_view_close (&view);
   remove_mountpoints (rootfs);
   return ok;
@@ -250,7 +414,7 @@ tc_scripts_run_postprocess (const char *rootfs, const char *const *scripts,
     {
       g_autofree char *what = g_strdup_printf ("postprocess script %u", i + 1);
       ok = !g_cancellable_set_error_if_cancelled (cancellable, error)
-           && run_one (rootfs, &view, what, scripts[i], sh, error);
+           && run_one (rootfs, &view, what, scripts[i], sh, "1", NULL, error);
     }
   usr_view_close (&view);
   remove_mountpoints (rootfs);
