@@ -369,6 +369,42 @@ assert_file_has_content err.txt "trigger-broke"
 assert_streq "$(ostree --repo=repo-trig rev-parse sample/x86_64/trig)" "$trig_commit"
 ok "a failing %transfiletriggerin fails the compose with its output"
 
+# A Lua trigger is refused, naming package and kind, unless the package may be skipped.
+build_rpm trig-lua extra "%transfiletriggerin -p <lua> -- /usr/share/trigtest" extra 'print("lua")'
+make_repo
+cat > compose/triglua.yaml <<'YAML'
+include: base.yaml
+ref: sample/x86_64/trig
+packages: [trig-lua, trig-files-a]
+YAML
+run_expect_fail "trig-lua-1.0-1.noarch: the %transfiletriggerin scriptlet is written in Lua, which treectl does not run" \
+  treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/triglua.yaml
+assert_streq "$(ostree --repo=repo-trig rev-parse sample/x86_64/trig)" "$trig_commit"
+treectl compose tree --repo=repo-trig --cachedir=cache-trig --skip-lua-scriptlets-of=trig-lua \
+  compose/triglua.yaml > triglua.out
+assert_file_has_content triglua.out "Skipping the Lua %transfiletriggerin scriptlet of trig-lua-1.0-1.noarch"
+ok "a Lua %transfiletriggerin is refused unless the package is listed as safe to skip"
+
+# With documentation: false, %doc files are not installed: they match no trigger.
+build_rpm trig-doc install "mkdir -p \$RPM_BUILD_ROOT/usr/share/doc/trig-doc \$RPM_BUILD_ROOT/usr/share/trigtest && echo d > \$RPM_BUILD_ROOT/usr/share/doc/trig-doc/README && echo c > \$RPM_BUILD_ROOT/usr/share/trigtest/c1" \
+  files '%doc /usr/share/doc/trig-doc/README' files /usr/share/trigtest/c1 \
+  extra "%transfiletriggerin -- /usr/share/doc/trig-doc /usr/share/trigtest" \
+  extra 'cat > /usr/share/trig-doc-input'
+make_repo
+cat > compose/trigdoc.yaml <<'YAML'
+include: base.yaml
+ref: sample/x86_64/trigdoc
+packages: [trig-doc]
+YAML
+treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trigdoc.yaml >/dev/null
+assert_streq "$(ostree --repo=repo-trig cat sample/x86_64/trigdoc /usr/share/trig-doc-input)" \
+  "/usr/share/doc/trig-doc/README"$'\n'"/usr/share/trigtest/c1"
+printf 'documentation: false\n' >> compose/trigdoc.yaml
+treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trigdoc.yaml >/dev/null
+assert_streq "$(ostree --repo=repo-trig cat sample/x86_64/trigdoc /usr/share/trig-doc-input)" \
+  "/usr/share/trigtest/c1"
+ok "with documentation: false, %doc files do not match a %transfiletriggerin"
+
 # The composed commit deploys with the host path.
 SYSROOT="$test_tmpdir/sysroot"
 mkdir "$SYSROOT"
