@@ -27,7 +27,7 @@
 struct TcArchiveStage
 {
   char *repo_path;
-  char *path; /* the stage: repo/tmp/treectl-stage-XXXXXX, one flat directory */
+  char *path; /* the stage: repo/tmp/treectl-stage-XXXXXX, laid out as objects/ is */
   int dfd;
   int objects_dfd;
   int level;
@@ -37,6 +37,7 @@ struct TcArchiveStage
   GHashTable *staged; /* checksum */
   guint64 reserve;    /* bytes the filesystem keeps free */
   char *free_rule;    /* the config that sets the reserve, for the error */
+  GThread *remover;   /* removes the published stage */
 };
 
 GBytes *
@@ -110,6 +111,15 @@ tc_archive_stage_new (OstreeRepo *repo, GError **error)
   if (s->dfd < 0 || s->objects_dfd < 0)
     return (tc_throw_errno_prefix (error, "opening %s", s->objects_dfd < 0 ? "objects" : s->path),
             NULL);
+  /* One directory per checksum prefix, as in objects/: publishing renames from 00/ to
+   * objects/00/ and so on, on several threads without sharing a directory lock. */
+  for (guint i = 0; i < 256; i++)
+    {
+      char dir[3];
+      g_snprintf (dir, sizeof dir, "%02x", i);
+      if (mkdirat (s->dfd, dir, 0755) < 0)
+        return (tc_throw_errno_prefix (error, "mkdir %s/%s", s->path, dir), NULL);
+    }
 
   struct statvfs st;
   if (fstatvfs (s->dfd, &st) < 0)
@@ -184,6 +194,7 @@ tc_archive_stage_write (TcArchiveStage *s, const char *checksum, GFileInfo *info
 {
   g_return_val_if_fail (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR, FALSE);
   g_return_val_if_fail (strlen (checksum) == 64, FALSE);
+  g_return_val_if_fail (s->remover == NULL, FALSE);
   gsize size = 0;
   const guint8 *in = g_bytes_get_data (data, &size);
   static const guint8 empty[1];
@@ -207,7 +218,7 @@ tc_archive_stage_write (TcArchiveStage *s, const char *checksum, GFileInfo *info
     return FALSE;
 
   char name[80];
-  g_snprintf (name, sizeof name, "%s.filez", checksum);
+  g_snprintf (name, sizeof name, "%.2s/%s.filez", checksum, checksum + 2);
   int fd = openat (s->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0 && errno == EEXIST)
     return TRUE; /* staged by another thread */
@@ -243,45 +254,105 @@ tc_archive_stage_has (TcArchiveStage *s, const char *checksum)
   return has;
 }
 
+typedef struct
+{
+  TcArchiveStage *s;
+  GPtrArray *buckets[256]; /* staged checksums by their first byte */
+  gint next;               /* the next bucket to take */
+  GCancellable *cancellable;
+  GMutex lock;
+  GError *error;
+} Publish;
+
+/* Links @checksum's object from the stage into objects/ (both "XX/YYYY.filez"). A link, not a
+ * rename: renames across directories take a lock for the whole filesystem, and tens of
+ * thousands of them ran one at a time; the stage's own names are removed later, beside the
+ * rest of the compose. */
+static gboolean
+publish_one (TcArchiveStage *s, const char *checksum, GError **error)
+{
+  char rel[80];
+  g_snprintf (rel, sizeof rel, "%.2s/%s.filez", checksum, checksum + 2);
+  /* EEXIST: another writer stored the same object meanwhile; keep theirs. */
+  if (linkat (s->dfd, rel, s->objects_dfd, rel, 0) == 0 || errno == EEXIST)
+    return TRUE;
+  return tc_throw_errno_prefix (error, "linking %s into %s/objects", rel, s->repo_path);
+}
+
+static gpointer
+publish_thread (gpointer data)
+{
+  Publish *p = data;
+  gint b;
+  while ((b = g_atomic_int_add (&p->next, 1)) < 256)
+    {
+      GPtrArray *bucket = p->buckets[b];
+      if (!bucket)
+        continue;
+      GError *local_error = NULL;
+      char dir[3];
+      g_snprintf (dir, sizeof dir, "%02x", b);
+      if (mkdirat (p->s->objects_dfd, dir, OBJDIR_MODE) < 0 && errno != EEXIST)
+        tc_throw_errno_prefix (&local_error, "mkdir %s/objects/%s", p->s->repo_path, dir);
+      for (guint i = 0; !local_error && i < bucket->len; i++)
+        if (!g_cancellable_set_error_if_cancelled (p->cancellable, &local_error))
+          publish_one (p->s, bucket->pdata[i], &local_error);
+      if (local_error)
+        {
+          g_mutex_lock (&p->lock);
+          if (!p->error)
+            p->error = local_error;
+          else
+            g_error_free (local_error);
+          g_mutex_unlock (&p->lock);
+          g_atomic_int_set (&p->next, 256);
+        }
+    }
+  return NULL;
+}
+
+static gpointer
+remove_stage_thread (gpointer data)
+{
+  TcArchiveStage *s = data;
+  (void)tc_rm_rf (s->path, FALSE, NULL);
+  return NULL;
+}
+
 gboolean
 tc_archive_stage_publish (TcArchiveStage *s, GCancellable *cancellable, GError **error)
 {
+  g_return_val_if_fail (s->remover == NULL, FALSE);
   if (s->sync && syncfs (s->dfd) < 0)
     return tc_throw_errno_prefix (error, "syncfs %s", s->repo_path);
-  guint8 have_dir[256] = { 0 };
+  Publish p = { .s = s, .cancellable = cancellable };
+  g_mutex_init (&p.lock);
   GHashTableIter it;
   gpointer key;
   g_hash_table_iter_init (&it, s->staged);
   while (g_hash_table_iter_next (&it, &key, NULL))
     {
-      const char *checksum = key;
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      char from[80], to[80], dir[3] = { checksum[0], checksum[1], 0 };
-      g_snprintf (from, sizeof from, "%s.filez", checksum);
-      g_snprintf (to, sizeof to, "%s/%s.filez", dir, checksum + 2);
-      guint8 idx = (guint8)strtoul (dir, NULL, 16);
-      if (!have_dir[idx])
-        {
-          if (mkdirat (s->objects_dfd, dir, OBJDIR_MODE) < 0 && errno != EEXIST)
-            return tc_throw_errno_prefix (error, "mkdir %s/objects/%s", s->repo_path, dir);
-          have_dir[idx] = 1;
-        }
-      /* Another writer may have stored the same object meanwhile: keep theirs. */
-      if (renameat2 (s->dfd, from, s->objects_dfd, to, RENAME_NOREPLACE) < 0)
-        {
-          if (errno == EINVAL)
-            {
-              if (renameat (s->dfd, from, s->objects_dfd, to) < 0)
-                return tc_throw_errno_prefix (error, "rename %s into objects", from);
-            }
-          else if (errno == EEXIST)
-            (void)unlinkat (s->dfd, from, 0);
-          else
-            return tc_throw_errno_prefix (error, "rename %s into %s/objects", from, s->repo_path);
-        }
-      g_hash_table_iter_remove (&it);
+      guint b
+          = g_ascii_xdigit_value (((char *)key)[0]) * 16 + g_ascii_xdigit_value (((char *)key)[1]);
+      if (!p.buckets[b])
+        p.buckets[b] = g_ptr_array_new ();
+      g_ptr_array_add (p.buckets[b], key);
     }
+  /* Tens of thousands of renames: one thread each way per core. */
+  guint n = CLAMP (g_get_num_processors (), 1, 4);
+  GThread *threads[4];
+  for (guint i = 0; i < n; i++)
+    threads[i] = g_thread_new ("treectl-publish", publish_thread, &p);
+  for (guint i = 0; i < n; i++)
+    g_thread_join (threads[i]);
+  for (guint b = 0; b < 256; b++)
+    g_clear_pointer (&p.buckets[b], g_ptr_array_unref);
+  g_mutex_clear (&p.lock);
+  if (p.error)
+    return (g_propagate_error (error, p.error), FALSE);
+  g_hash_table_remove_all (s->staged);
+  /* The stage's names go while the caller commits. */
+  s->remover = g_thread_new ("treectl-rm-stage", remove_stage_thread, s);
   return TRUE;
 }
 
@@ -290,7 +361,9 @@ tc_archive_stage_free (TcArchiveStage *s)
 {
   if (!s)
     return;
-  if (s->path)
+  if (s->remover)
+    g_thread_join (s->remover);
+  else if (s->path)
     (void)tc_rm_rf (s->path, FALSE, NULL);
   if (s->dfd >= 0)
     close (s->dfd);

@@ -5,7 +5,7 @@
  * header, then the content as raw deflate. libostree compresses with zlib through a
  * GConverter, which is most of a full compose's CPU time; libdeflate writes the same format
  * two to three times faster. The objects are staged in a directory below the repo's tmp/,
- * flushed, and renamed into objects/ only when the compose publishes (just before the
+ * flushed, and linked into objects/ only when the compose publishes (just before the
  * output repo's libostree transaction commits), so a compose that fails leaves objects/ as
  * it was. Dropping the stage removes what it holds. */
 #pragma once
@@ -30,12 +30,13 @@ gboolean tc_archive_stage_write (TcArchiveStage *stage, const char *checksum, GF
 /* Whether @checksum is staged (written by tc_archive_stage_write() and not published yet). */
 gboolean tc_archive_stage_has (TcArchiveStage *stage, const char *checksum);
 
-/* Flushes the staged objects to disk (unless the repo disables fsync) and renames them into
- * the repo's objects/. Afterwards the stage is empty. */
+/* Flushes the staged objects to disk (unless the repo disables fsync) and links them into
+ * the repo's objects/ (on several threads), then removes the stage's own names in the
+ * background. Afterwards the stage takes no more writes. */
 gboolean tc_archive_stage_publish (TcArchiveStage *stage, GCancellable *cancellable,
                                    GError **error);
 
-/* Removes the stage and whatever it still holds. */
+/* Removes the stage and whatever it still holds (waiting for the removal publishing began). */
 void tc_archive_stage_free (TcArchiveStage *stage);
 
 /* The archive file header of an object: a big-endian 32-bit length, four zero bytes, then the

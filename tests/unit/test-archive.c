@@ -216,6 +216,9 @@ test_publish_reads_back (Fixture *f, gconstpointer data)
 
   g_clear_pointer (&stage, tc_archive_stage_free);
   g_assert_cmpuint (count_entries (tmp), ==, tmp_before);
+  /* Only objects/ holds the file now. */
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpuint (st.st_nlink, ==, 1);
 }
 
 /* A stage dropped without publishing leaves objects/ as it was. */
