@@ -70,9 +70,13 @@ treectl cancel > cancel.out
 assert_file_has_content cancel.out "No transaction in progress"
 ok "cancel with nothing running says so"
 
+requests=$(wc -l < "$test_tmpdir/httpd.log")
 treectl upgrade > killed-client.out 2>&1 &
 up=$!
 wait_for 20 sh -c 'treectl status | grep -q "State: busy"'
+# "busy" starts when the transaction is created; killed before it calls Start, the client
+# would have its transaction dropped (tested below). Wait until the pull is under way.
+wait_for 20 sh -c "[ \$(wc -l < '$test_tmpdir/httpd.log') -gt $requests ]"
 kill -9 "$up"
 wait "$up" 2>/dev/null || true
 rm -f "$HTTPD_DELAY_FILE"
