@@ -318,6 +318,11 @@ assert_file_has_content doc-states.txt '^not installed /usr/share/doc/testpkg-do
 assert_file_has_content doc-states.txt '^normal /usr/bin/testpkg-doc$'
 ok "documentation: false leaves %doc out; the rpmdb lists those files as not installed"
 
+# trig_treefile NAME REF PACKAGES: compose/NAME.yaml, the base plus PACKAGES ("a, b").
+trig_treefile() {
+  printf 'include: base.yaml\nref: %s\npackages: [%s]\n' "$2" "$3" > "compose/$1.yaml"
+}
+
 # %transfiletriggerin runs after every %posttrans, highest priority first, only when a prefix
 # matches an installed file, with the matching files on stdin and 0 as $1; "%post -p PROG"
 # without a body runs PROG.
@@ -336,11 +341,7 @@ build_rpm trig-owner posttrans "echo posttrans >> /usr/share/trig-log" \
   extra "%transfiletriggerin -- /usr/share/nomatch" \
   extra 'echo nomatch >> /usr/share/trig-log'
 make_repo
-cat > compose/trig.yaml <<'YAML'
-include: base.yaml
-ref: sample/x86_64/trig
-packages: [trig-owner, trig-files-a, trig-files-b]
-YAML
+trig_treefile trig sample/x86_64/trig 'trig-owner, trig-files-a, trig-files-b'
 ostree --repo=repo-trig init --mode=archive
 treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trig.yaml > trig.out
 ostree --repo=repo-trig cat sample/x86_64/trig /usr/share/trig-log > trig-log.txt
@@ -357,11 +358,7 @@ ok "%transfiletriggerin runs after %posttrans by priority with the matching file
 # A failing trigger fails the compose, naming it, with its output.
 build_rpm trig-fail extra "%transfiletriggerin -- /usr/share/trigtest" extra 'echo trigger-broke; exit 4'
 make_repo
-cat > compose/trigfail.yaml <<'YAML'
-include: base.yaml
-ref: sample/x86_64/trig
-packages: [trig-fail, trig-files-a]
-YAML
+trig_treefile trigfail sample/x86_64/trig 'trig-fail, trig-files-a'
 trig_commit=$(ostree --repo=repo-trig rev-parse sample/x86_64/trig)
 run_expect_fail "the %transfiletriggerin scriptlet of trig-fail-1.0-1.noarch failed (exit 4)" \
   treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trigfail.yaml
@@ -372,11 +369,7 @@ ok "a failing %transfiletriggerin fails the compose with its output"
 # A Lua trigger is refused, naming package and kind, unless the package may be skipped.
 build_rpm trig-lua extra "%transfiletriggerin -p <lua> -- /usr/share/trigtest" extra 'print("lua")'
 make_repo
-cat > compose/triglua.yaml <<'YAML'
-include: base.yaml
-ref: sample/x86_64/trig
-packages: [trig-lua, trig-files-a]
-YAML
+trig_treefile triglua sample/x86_64/trig 'trig-lua, trig-files-a'
 run_expect_fail "trig-lua-1.0-1.noarch: the %transfiletriggerin scriptlet is written in Lua, which treectl does not run" \
   treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/triglua.yaml
 assert_streq "$(ostree --repo=repo-trig rev-parse sample/x86_64/trig)" "$trig_commit"
@@ -391,11 +384,7 @@ build_rpm trig-doc install "mkdir -p \$RPM_BUILD_ROOT/usr/share/doc/trig-doc \$R
   extra "%transfiletriggerin -- /usr/share/doc/trig-doc /usr/share/trigtest" \
   extra 'cat > /usr/share/trig-doc-input'
 make_repo
-cat > compose/trigdoc.yaml <<'YAML'
-include: base.yaml
-ref: sample/x86_64/trigdoc
-packages: [trig-doc]
-YAML
+trig_treefile trigdoc sample/x86_64/trigdoc 'trig-doc'
 treectl compose tree --repo=repo-trig --cachedir=cache-trig compose/trigdoc.yaml >/dev/null
 assert_streq "$(ostree --repo=repo-trig cat sample/x86_64/trigdoc /usr/share/trig-doc-input)" \
   "/usr/share/doc/trig-doc/README"$'\n'"/usr/share/trigtest/c1"

@@ -111,8 +111,8 @@ tc_archive_stage_new (OstreeRepo *repo, GError **error)
   if (s->dfd < 0 || s->objects_dfd < 0)
     return (tc_throw_errno_prefix (error, "opening %s", s->objects_dfd < 0 ? "objects" : s->path),
             NULL);
-  /* One directory per checksum prefix, as in objects/: publishing renames from 00/ to
-   * objects/00/ and so on, on several threads without sharing a directory lock. */
+  /* One directory per checksum prefix, as in objects/: publishing links 00/ into
+   * objects/00/ and so on, a prefix per thread at a time. */
   for (guint i = 0; i < 256; i++)
     {
       char dir[3];
@@ -243,15 +243,6 @@ tc_archive_stage_write (TcArchiveStage *s, const char *checksum, GFileInfo *info
   g_hash_table_add (s->staged, g_strdup (checksum));
   g_mutex_unlock (&s->lock);
   return TRUE;
-}
-
-gboolean
-tc_archive_stage_has (TcArchiveStage *s, const char *checksum)
-{
-  g_mutex_lock (&s->lock);
-  gboolean has = g_hash_table_contains (s->staged, checksum);
-  g_mutex_unlock (&s->lock);
-  return has;
 }
 
 typedef struct

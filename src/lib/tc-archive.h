@@ -27,9 +27,6 @@ TcArchiveStage *tc_archive_stage_new (OstreeRepo *repo, GError **error);
 gboolean tc_archive_stage_write (TcArchiveStage *stage, const char *checksum, GFileInfo *info,
                                  GVariant *xattrs, GBytes *data, GError **error);
 
-/* Whether @checksum is staged (written by tc_archive_stage_write() and not published yet). */
-gboolean tc_archive_stage_has (TcArchiveStage *stage, const char *checksum);
-
 /* Flushes the staged objects to disk (unless the repo disables fsync) and links them into
  * the repo's objects/ (on several threads), then removes the stage's own names in the
  * background. Afterwards the stage takes no more writes. */

@@ -159,8 +159,6 @@ tc_fetch_to_file (const char *url, const char *dest_path, const char *sha256,
       CURLcode rc = curl_easy_perform (curl);
       if (fclose (out) != 0 && rc == CURLE_OK)
         return tc_throw_errno_prefix (error, "writing %s", part);
-      if (rc == CURLE_ABORTED_BY_CALLBACK || (offset == 0 && rc != CURLE_OK))
-        return curl_throw (rc, curl, url, cancellable, error);
       g_autoptr(GError) local_error = NULL;
       if (rc != CURLE_OK)
         curl_throw (rc, curl, url, cancellable, &local_error);
@@ -168,7 +166,7 @@ tc_fetch_to_file (const char *url, const char *dest_path, const char *sha256,
         (void)unlink (part);
       if (!local_error)
         break;
-      if (offset == 0)
+      if (offset == 0 || rc == CURLE_ABORTED_BY_CALLBACK)
         return (g_propagate_error (error, g_steal_pointer (&local_error)), FALSE);
       tc_output_message ("Resuming the partial download %s failed (%s); downloading it again",
                          part, local_error->message);

@@ -160,19 +160,21 @@ run_one (const char *rootfs, UsrView *view, const char *what, const char *body, 
   return TRUE;
 }
 
-/* A Lua scriptlet is refused (FALSE with @error), or skipped (FALSE, no error) when the
- * package is listed in @lua_skip_ok; anything else may run (TRUE). */
+/* A Lua scriptlet is refused (FALSE), or skipped (*@out_skip) when the package is listed in
+ * @lua_skip_ok; any other interpreter runs. */
 static gboolean
-may_run (Header h, const char *nevra, const char *kind, char **interp,
-         const char *const *lua_skip_ok, GError **error)
+check_lua (Header h, const char *nevra, const char *kind, const char *interp,
+           const char *const *lua_skip_ok, gboolean *out_skip, GError **error)
 {
-  if (!g_str_equal (interp[0], "<lua>"))
+  *out_skip = FALSE;
+  if (!g_str_equal (interp, "<lua>"))
     return TRUE;
   const char *name = headerGetString (h, RPMTAG_NAME);
   if (lua_skip_ok && g_strv_contains (lua_skip_ok, name))
     {
       tc_output_message ("Skipping the Lua %s scriptlet of %s", kind, nevra);
-      return FALSE;
+      *out_skip = TRUE;
+      return TRUE;
     }
   return tc_throw (error, "%s: the %s scriptlet is written in Lua, which treectl does not run; "
                           "list the package as safe to skip if the tree works without it",
@@ -195,12 +197,11 @@ run_package_scripts (const char *rootfs, UsrView *view, GPtrArray *headers, GPtr
         if (g_cancellable_set_error_if_cancelled (cancellable, error))
           return FALSE;
         g_auto(GStrv) interp = script_interpreter (h, kinds[k].prog);
-        if (!may_run (h, nevra, kinds[k].name, interp, lua_skip_ok, error))
-          {
-            if (error && *error)
-              return FALSE;
-            continue;
-          }
+        gboolean skip;
+        if (!check_lua (h, nevra, kinds[k].name, interp[0], lua_skip_ok, &skip, error))
+          return FALSE;
+        if (skip)
+          continue;
         g_autofree char *what = g_strdup_printf ("the %s scriptlet of %s", kinds[k].name, nevra);
         /* $1: the number of instances after this install */
         if (!run_one (rootfs, view, what, body, interp, "1", NULL, error))
@@ -239,6 +240,97 @@ compare_trigger (gconstpointer a, gconstpointer b)
   return x->index < y->index ? -1 : x->index > y->index ? 1 : 0;
 }
 
+/* The path prefixes of trigger @t, or NULL when it is not an install trigger (rpm looks at
+ * the sense of its first prefix). */
+static GPtrArray *
+trigger_prefixes (rpmtd prefixes, rpmtd index, rpmtd senses, guint32 t)
+{
+  g_autoptr(GPtrArray) pfx = g_ptr_array_new ();
+  gboolean is_in = FALSE;
+  for (guint p = 0; rpmtdSetIndex (prefixes, p) >= 0; p++)
+    {
+      const guint32 *ti = rpmtdSetIndex (index, p) >= 0 ? rpmtdGetUint32 (index) : NULL;
+      if (!ti || *ti != t)
+        continue;
+      const guint32 *sense = rpmtdSetIndex (senses, p) >= 0 ? rpmtdGetUint32 (senses) : NULL;
+      if (pfx->len == 0)
+        is_in = sense && (*sense & RPMSENSE_TRIGGERIN);
+      g_ptr_array_add (pfx, (char *)rpmtdGetString (prefixes));
+    }
+  return is_in ? g_steal_pointer (&pfx) : NULL;
+}
+
+/* The files of @pkg_files (per package) under @prefixes, one per line: prefix by prefix,
+ * package by package, as rpm walks its database. */
+static GString *
+matching_files (GPtrArray *pkg_files, GPtrArray *prefixes)
+{
+  GString *out = g_string_new (NULL);
+  for (guint p = 0; p < prefixes->len; p++)
+    for (guint j = 0; j < pkg_files->len; j++)
+      {
+        GPtrArray *files = pkg_files->pdata[j];
+        for (guint f = 0; f < files->len; f++)
+          if (g_str_has_prefix (files->pdata[f], prefixes->pdata[p]))
+            g_string_append_printf (out, "%s\n", (char *)files->pdata[f]);
+      }
+  return out;
+}
+
+/* The %transfiletriggerin scriptlets of @h (package @nevra), by priority, each run when its
+ * prefixes match any of @pkg_files. */
+static gboolean
+run_package_triggers (const char *rootfs, UsrView *view, Header h, const char *nevra,
+                      GPtrArray *pkg_files, const char *const *lua_skip_ok,
+                      GCancellable *cancellable, GError **error)
+{
+  struct rpmtd_s scripts, progs, prios, prefixes, index, senses;
+  headerGet (h, RPMTAG_TRANSFILETRIGGERSCRIPTS, &scripts, HEADERGET_MINMEM);
+  headerGet (h, RPMTAG_TRANSFILETRIGGERSCRIPTPROG, &progs, HEADERGET_MINMEM);
+  headerGet (h, RPMTAG_TRANSFILETRIGGERPRIORITIES, &prios, HEADERGET_MINMEM);
+  headerGet (h, RPMTAG_TRANSFILETRIGGERNAME, &prefixes, HEADERGET_MINMEM);
+  headerGet (h, RPMTAG_TRANSFILETRIGGERINDEX, &index, HEADERGET_MINMEM);
+  headerGet (h, RPMTAG_TRANSFILETRIGGERFLAGS, &senses, HEADERGET_MINMEM);
+  guint n = rpmtdCount (&scripts);
+  g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (TriggerOrder), n);
+  for (guint t = 0; t < n; t++)
+    {
+      const guint32 *prio = rpmtdSetIndex (&prios, t) >= 0 ? rpmtdGetUint32 (&prios) : NULL;
+      TriggerOrder o = { t, prio ? *prio : 0 };
+      g_array_append_val (order, o);
+    }
+  g_array_sort (order, compare_trigger);
+  g_autofree char *what = g_strdup_printf ("the %%transfiletriggerin scriptlet of %s", nevra);
+  gboolean ok = TRUE;
+  for (guint k = 0; ok && k < order->len; k++)
+    {
+      guint32 t = g_array_index (order, TriggerOrder, k).index;
+      g_autoptr(GPtrArray) pfx = trigger_prefixes (&prefixes, &index, &senses, t);
+      if (!pfx || rpmtdSetIndex (&scripts, t) < 0)
+        continue;
+      g_autoptr(GString) input = matching_files (pkg_files, pfx);
+      if (input->len == 0)
+        continue;
+      const char *body = rpmtdGetString (&scripts);
+      const char *prog = rpmtdSetIndex (&progs, t) >= 0 ? rpmtdGetString (&progs) : NULL;
+      char *interp[] = { (char *)(prog && *prog ? prog : "/bin/sh"), NULL };
+      gboolean skip = FALSE;
+      ok = !g_cancellable_set_error_if_cancelled (cancellable, error)
+           && check_lua (h, nevra, "%transfiletriggerin", interp[0], lua_skip_ok, &skip, error);
+      /* rpm passes 0 as $1 to file triggers */
+      if (ok && !skip)
+        ok = run_one (rootfs, view, what, body && *body ? body : NULL, interp, "0", input->str,
+                      error);
+    }
+  rpmtdFreeData (&scripts);
+  rpmtdFreeData (&progs);
+  rpmtdFreeData (&prios);
+  rpmtdFreeData (&prefixes);
+  rpmtdFreeData (&index);
+  rpmtdFreeData (&senses);
+  return ok;
+}
+
 /* Every package's %transfiletriggerin, once all %posttrans have run, as rpm runs them at the
  * end of a transaction that installs every package: package by package in install order, each
  * package's triggers by priority, a trigger only when a path prefix of it matches an installed
@@ -248,88 +340,19 @@ run_transfiletriggers (const char *rootfs, UsrView *view, GPtrArray *headers, GP
                        const char *const *lua_skip_ok, gboolean nodocs, GCancellable *cancellable,
                        GError **error)
 {
-  g_autoptr(GPtrArray) files = NULL; /* per package, loaded on the first trigger */
+  g_autoptr(GPtrArray) pkg_files = NULL; /* loaded for the first package with triggers */
   for (guint i = 0; i < headers->len; i++)
     {
-      Header h = headers->pdata[i];
-      struct rpmtd_s scripts, progs, prios, prefixes, index, senses;
-      if (!headerGet (h, RPMTAG_TRANSFILETRIGGERSCRIPTS, &scripts, HEADERGET_MINMEM))
+      if (!headerIsEntry (headers->pdata[i], RPMTAG_TRANSFILETRIGGERSCRIPTS))
         continue;
-      headerGet (h, RPMTAG_TRANSFILETRIGGERSCRIPTPROG, &progs, HEADERGET_MINMEM);
-      headerGet (h, RPMTAG_TRANSFILETRIGGERPRIORITIES, &prios, HEADERGET_MINMEM);
-      headerGet (h, RPMTAG_TRANSFILETRIGGERNAME, &prefixes, HEADERGET_MINMEM);
-      headerGet (h, RPMTAG_TRANSFILETRIGGERINDEX, &index, HEADERGET_MINMEM);
-      headerGet (h, RPMTAG_TRANSFILETRIGGERFLAGS, &senses, HEADERGET_MINMEM);
-      guint n = rpmtdCount (&scripts);
-      g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (TriggerOrder), n);
-      for (guint t = 0; t < n; t++)
+      if (!pkg_files)
         {
-          TriggerOrder o = { t, 0 };
-          if (rpmtdSetIndex (&prios, t) >= 0 && rpmtdGetUint32 (&prios))
-            o.priority = *rpmtdGetUint32 (&prios);
-          g_array_append_val (order, o);
+          pkg_files = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
+          for (guint j = 0; j < headers->len; j++)
+            g_ptr_array_add (pkg_files, installed_files (headers->pdata[j], nodocs));
         }
-      g_array_sort (order, compare_trigger);
-      gboolean ok = TRUE;
-      for (guint k = 0; ok && k < order->len; k++)
-        {
-          guint32 t = g_array_index (order, TriggerOrder, k).index;
-          /* The prefixes of trigger t; rpm looks at the first one's sense. */
-          g_autoptr(GPtrArray) pfx = g_ptr_array_new ();
-          gboolean is_in = FALSE;
-          for (guint p = 0; rpmtdSetIndex (&prefixes, p) >= 0; p++)
-            {
-              if (rpmtdSetIndex (&index, p) < 0 || !rpmtdGetUint32 (&index)
-                  || *rpmtdGetUint32 (&index) != t)
-                continue;
-              if (pfx->len == 0 && rpmtdSetIndex (&senses, p) >= 0 && rpmtdGetUint32 (&senses))
-                is_in = (*rpmtdGetUint32 (&senses) & RPMSENSE_TRIGGERIN) != 0;
-              g_ptr_array_add (pfx, (char *)rpmtdGetString (&prefixes));
-            }
-          if (!is_in)
-            continue;
-          if (!files)
-            {
-              files = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
-              for (guint j = 0; j < headers->len; j++)
-                g_ptr_array_add (files, installed_files (headers->pdata[j], nodocs));
-            }
-          /* Per prefix, per package, per file, as rpm walks its database. */
-          GString *input = g_string_new (NULL);
-          for (guint p = 0; p < pfx->len; p++)
-            for (guint j = 0; j < files->len; j++)
-              {
-                GPtrArray *pf = files->pdata[j];
-                for (guint f = 0; f < pf->len; f++)
-                  if (g_str_has_prefix (pf->pdata[f], pfx->pdata[p]))
-                    g_string_append_printf (input, "%s\n", (char *)pf->pdata[f]);
-              }
-          if (input->len > 0 && rpmtdSetIndex (&scripts, t) >= 0)
-            {
-              const char *body = rpmtdGetString (&scripts);
-              const char *prog = rpmtdSetIndex (&progs, t) >= 0 ? rpmtdGetString (&progs) : NULL;
-              char *interp[] = { (char *)(prog && *prog ? prog : "/bin/sh"), NULL };
-              g_autofree char *what = g_strdup_printf ("the %%transfiletriggerin scriptlet of %s",
-                                                       (char *)names->pdata[i]);
-              if (g_cancellable_set_error_if_cancelled (cancellable, error))
-                ok = FALSE;
-              else if (may_run (h, names->pdata[i], "%transfiletriggerin", interp, lua_skip_ok,
-                                error))
-                /* rpm passes 0 as $1 to file triggers */
-                ok = run_one (rootfs, view, what, body && *body ? body : NULL, interp, "0",
-                              input->str, error);
-              else
-                ok = !(error && *error);
-            }
-          g_string_free (input, TRUE);
-        }
-      rpmtdFreeData (&scripts);
-      rpmtdFreeData (&progs);
-      rpmtdFreeData (&prios);
-      rpmtdFreeData (&prefixes);
-      rpmtdFreeData (&index);
-      rpmtdFreeData (&senses);
-      if (!ok)
+      if (!run_package_triggers (rootfs, view, headers->pdata[i], names->pdata[i], pkg_files,
+                                 lua_skip_ok, cancellable, error))
         return FALSE;
     }
   return TRUE;
